@@ -1,0 +1,32 @@
+# The two commands of the README:  `make run`  and  `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck bench clean
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+## Run the service (embedded profile: SQLite + filesystem broker, demo data). Ctrl-C stops all of it.
+run: $(STAMP)
+	$(BIN)/python manage.py serve
+
+## Run the whole test suite on both profiles (SQLite + filesystem broker, PostgreSQL + Redis).
+test: $(STAMP)
+	./scripts/test
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy compliance_monitor
+
+bench: $(STAMP)
+	./scripts/bench
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,41 @@
+"""The Celery application; configuration comes from Django settings (``CELERY_*``)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.signals import setup_logging
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_monitor.settings")
+
+app = Celery("compliance_monitor")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["compliance_monitor.jobs"])
+
+
+@app.on_after_configure.connect
+def _sweeps(sender: Celery, **_: object) -> None:
+    """Housekeeping that beat runs in every deployment; safe to run in several workers at once."""
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "compliance-sweep": {
+            "task": "compliance_monitor.jobs.tasks.sweep",
+            "schedule": settings.CM_SWEEP_SECONDS,
+            "options": {"queue": "control", "expires": settings.CM_SWEEP_SECONDS * 2},
+        },
+        "compliance-housekeeping": {
+            "task": "compliance_monitor.jobs.tasks.housekeeping",
+            "schedule": 3600.0,
+            "options": {"queue": "control", "expires": 1800},
+        },
+    }
+
+
+@setup_logging.connect
+def _keep_django_logging(**_: object) -> None:
+    """Celery leaves logging alone when this signal has a receiver: Django's LOGGING (structlog) stays."""
+    import django
+
+    django.setup()

@@ -1,0 +1,72 @@
+"""The contract between the job engine and a compliance check.
+
+A check is an object with a ``name`` and ``run(context) -> list[CheckOutcome]``: one outcome (a
+"report") per warehouse it evaluated. Raising means the run failed — a check never hides an error
+behind a passing outcome.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class OutcomeStatus(StrEnum):
+    PASSED = "passed"
+    VIOLATED = "violated"
+
+
+@dataclass(frozen=True)
+class Violation:
+    warehouse: str
+    product_code: str
+    product_name: str = ""
+    goods_group: str = ""
+    quantity: float = 0.0
+    unit: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def legacy_text(self) -> str:
+        """The original report's offender format: ``PROD001 (5ks)``."""
+        quantity = f"{self.quantity:g}"
+        return f"{self.product_code} ({quantity}{self.unit or 'ks'})"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    check: str
+    warehouse: str
+    violations: tuple[Violation, ...] = ()
+    report_name: str = ""
+
+    @property
+    def status(self) -> OutcomeStatus:
+        return OutcomeStatus.VIOLATED if self.violations else OutcomeStatus.PASSED
+
+    @property
+    def is_success(self) -> bool:
+        return not self.violations
+
+    @property
+    def message(self) -> str:
+        """The legacy report message: offenders joined by ``", "``; empty when passing."""
+        return ", ".join(v.legacy_text() for v in self.violations)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    execution_id: uuid.UUID
+    job_name: str
+    now: datetime
+    parameters: dict[str, Any] = field(default_factory=dict)
+    warehouses: tuple[str, ...] = ()  # empty = every warehouse the check knows
+
+
+class Check(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def run(self, context: CheckContext) -> list[CheckOutcome]: ...

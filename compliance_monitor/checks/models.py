@@ -1,0 +1,54 @@
+"""What each run found: one result per check and warehouse, and the violations behind it.
+
+Stored per execution so later runs can be compared (new / persisting / fixed) and evidence exported.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ResultStatus(models.TextChoices):
+    PASSED = "passed"
+    VIOLATED = "violated"
+
+
+class CheckResult(models.Model):
+    execution = models.ForeignKey("jobs.Execution", on_delete=models.CASCADE, related_name="check_results")
+    check_name = models.CharField(max_length=100)
+    report_name = models.CharField(max_length=200, blank=True, help_text="The original report's name, if any.")
+    warehouse = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=ResultStatus.choices)
+    violation_count = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, help_text="Legacy message: 'PROD001 (5ks), PROD002 (3ks)'.")
+
+    class Meta:
+        ordering = ["check_name", "warehouse"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "check_name", "warehouse"], name="check_result_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_name} {self.warehouse}: {self.status}"
+
+    @property
+    def is_success(self) -> bool:
+        return self.status == ResultStatus.PASSED
+
+
+class Violation(models.Model):
+    result = models.ForeignKey(CheckResult, on_delete=models.CASCADE, related_name="violations")
+    warehouse = models.CharField(max_length=64)
+    product_code = models.CharField(max_length=100)
+    product_name = models.CharField(max_length=300, blank=True)
+    goods_group = models.CharField(max_length=100, blank=True)
+    quantity = models.FloatField(default=0)
+    unit = models.CharField(max_length=20, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["product_code"]
+        indexes = [models.Index(fields=["warehouse", "product_code"], name="violation_identity")]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse}/{self.product_code}"

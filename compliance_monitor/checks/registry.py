@@ -1,0 +1,32 @@
+"""Which checks exist, by name. Jobs refer to checks by these names."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from compliance_monitor.checks.base import Check
+
+_checks: dict[str, Check] = {}
+
+
+def register(check: Check) -> Check:
+    _checks[check.name] = check
+    return check
+
+
+def get(name: str) -> Check:
+    try:
+        return _checks[name]
+    except KeyError:
+        raise ValidationError(f"unknown check {name!r}; known checks: {', '.join(names()) or 'none'}") from None
+
+
+def names() -> list[str]:
+    return sorted(_checks)
+
+
+def validate_check_names(value: object) -> None:
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+        raise ValidationError("checks must be a non-empty list of check names")
+    for name in value:
+        get(name)

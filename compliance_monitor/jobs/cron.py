@@ -1,0 +1,141 @@
+"""Cron expressions: validation and fire times, using the very parser Celery beat uses.
+
+Parsing with Celery's ``crontab_parser`` means an expression we accept is one beat can run, and the
+fire times we show are the ones beat will fire. Like Celery (and unlike Vixie cron), a time matches
+when *all* fields match — day of month AND day of week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from celery.schedules import ParseException, crontab_parser
+from django.core.exceptions import ValidationError
+
+FIELDS = (
+    # name, parser max, parser min
+    ("minute", 60, 0),
+    ("hour", 24, 0),
+    ("day_of_month", 31, 1),
+    ("month_of_year", 12, 1),
+    ("day_of_week", 7, 0),
+)
+ALIASES = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+SEARCH_DAYS = 5 * 366  # far enough for "29 February on a Monday"
+
+
+@dataclass(frozen=True)
+class CronSpec:
+    minute: frozenset[int]
+    hour: frozenset[int]
+    day_of_month: frozenset[int]
+    month_of_year: frozenset[int]
+    day_of_week: frozenset[int]  # 0 = Sunday
+    fields: dict[str, str]  # the five source fields, for django-celery-beat's CrontabSchedule
+
+    def matches_day(self, day: date) -> bool:
+        return (
+            day.month in self.month_of_year
+            and day.day in self.day_of_month
+            and day.isoweekday() % 7 in self.day_of_week
+        )
+
+
+def parse(expression: str) -> CronSpec:
+    """Parse ``"min hour dom month dow"`` (or an ``@alias``); raise ``ValidationError`` naming the problem."""
+    text = ALIASES.get(expression.strip().lower(), expression.strip())
+    parts = text.split()
+    if len(parts) != len(FIELDS):
+        raise ValidationError(
+            f"cron expression must have 5 fields (minute hour day-of-month month day-of-week), got {len(parts)}: "
+            f"{expression!r}"
+        )
+    sets = {name: _parse_field(name, part, max_, min_) for (name, max_, min_), part in zip(FIELDS, parts, strict=False)}
+    return CronSpec(**sets, fields=dict(zip((f[0] for f in FIELDS), parts, strict=False)))
+
+
+def _parse_field(name: str, part: str, max_: int, min_: int) -> frozenset[int]:
+    if name == "day_of_week" and part == "7":
+        part = "0"  # both 0 and 7 mean Sunday in cron
+    label = name.replace("_", "-")
+    try:
+        values = frozenset(crontab_parser(max_, min_).parse(part))
+    except (ValueError, ParseException) as exc:
+        # Celery words every unknown literal as a "weekday"; say what the field accepts instead.
+        detail = (
+            str(exc)
+            if name in {"day_of_week", "month_of_year"} or "literal" not in str(exc)
+            else (f"expected numbers {min_}-{max_ - 1 + min_}, ranges (1-5), lists (1,2) or steps (*/15)")
+        )
+        raise ValidationError(f"cron {label} field {part!r} is invalid: {detail}") from exc
+    if not values:
+        raise ValidationError(f"cron {label} field {part!r} matches nothing")
+    return values
+
+
+def validate_cron(expression: str) -> None:
+    spec = parse(expression)
+    if not next_fire_times_of(spec, ZoneInfo("UTC"), after=datetime(2000, 1, 1, tzinfo=UTC), count=1):
+        raise ValidationError(f"cron expression {expression!r} never fires within 5 years (impossible date?)")
+
+
+def validate_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"unknown time zone {name!r} (use an IANA name such as 'Europe/Prague')") from exc
+
+
+def all_timezones() -> list[str]:
+    return sorted(available_timezones())
+
+
+def next_fire_times(expression: str, tz_name: str, *, after: datetime, count: int) -> list[datetime]:
+    """The next ``count`` fire times strictly after ``after``, as aware UTC datetimes."""
+    return next_fire_times_of(parse(expression), ZoneInfo(tz_name), after=after, count=count)
+
+
+def next_fire_times_of(spec: CronSpec, tz: ZoneInfo, *, after: datetime, count: int) -> list[datetime]:
+    start = after.astimezone(tz)
+    results: list[datetime] = []
+    day = start.date()
+    for _ in range(SEARCH_DAYS):
+        if spec.matches_day(day):
+            results.extend(_fires_on(spec, tz, day, after=after, limit=count - len(results)))
+            if len(results) >= count:
+                break
+        day += timedelta(days=1)
+    return results
+
+
+def _fires_on(spec: CronSpec, tz: ZoneInfo, day: date, *, after: datetime, limit: int) -> list[datetime]:
+    fires: list[datetime] = []
+    for hour in sorted(spec.hour):
+        for minute in sorted(spec.minute):
+            local = datetime.combine(day, time(hour, minute), tzinfo=tz)
+            utc = local.astimezone(UTC)
+            # A wall time that does not exist (spring-forward gap) is skipped, as beat skips it.
+            if utc <= after or utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+                continue
+            fires.append(utc)
+            if len(fires) >= limit:
+                return fires
+    return fires
+
+
+def latest_fire_time(expression: str, tz_name: str, *, at: datetime, within: timedelta) -> datetime | None:
+    """The last fire time at or before ``at`` (looking back ``within``): the cron slot a beat tick is for."""
+    window_start = at - within
+    fires = next_fire_times(expression, tz_name, after=window_start, count=24 * 60)
+    due = [fire for fire in fires if fire <= at]
+    return due[-1] if due else None

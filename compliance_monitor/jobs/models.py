@@ -1,0 +1,223 @@
+"""Jobs (schedule configurations) and their executions.
+
+The database is the source of truth: an :class:`Execution` row exists (``queued``) before any broker
+message names it, and every later state change is a conditional ``UPDATE`` on that row, so a lost
+message or a killed worker is found and recovered from here (see ``reaper.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.timezone import now as utcnow
+
+from compliance_monitor.jobs import cron as cronlib
+
+DEFAULT_TIMEOUT_SECONDS = 20 * 60
+ATTENTION_CONSECUTIVE_FAILURES = 3
+HEALTHY_FAILURE_RATE = 10.0  # percent
+LONG_RUNNING = timedelta(minutes=15)
+
+
+def default_timezone() -> str:
+    from django.conf import settings
+
+    return str(settings.TIME_ZONE)
+
+
+class Job(models.Model):
+    """A scheduled compliance job: what to check, when, and how to react to failure."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    cron = models.CharField(max_length=200, validators=[cronlib.validate_cron], help_text="minute hour dom month dow")
+    timezone = models.CharField(max_length=64, default=default_timezone, validators=[cronlib.validate_timezone])
+    checks = models.JSONField(default=list, help_text="Names of the compliance checks this job runs.")
+    warehouses = models.JSONField(default=list, blank=True, help_text="Warehouse codes; empty = all.")
+    default_parameters = models.JSONField(default=dict, blank=True)
+
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=500, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_by = models.CharField(max_length=150, blank=True)
+
+    queue = models.SlugField(
+        max_length=100, default="runs", help_text="Celery queue its runs go to: dedicate workers to a job by queue."
+    )
+    timeout_seconds = models.PositiveIntegerField(
+        default=DEFAULT_TIMEOUT_SECONDS, validators=[MinValueValidator(1), MaxValueValidator(24 * 3600)]
+    )
+    max_retries = models.PositiveSmallIntegerField(default=2, validators=[MaxValueValidator(10)])
+    retry_backoff_seconds = models.PositiveIntegerField(default=60, validators=[MaxValueValidator(24 * 3600)])
+    auto_disable_on_failures = models.BooleanField(default=True)
+    max_consecutive_failures = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
+
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=16, blank=True)
+    execution_count = models.PositiveIntegerField(default=0)
+    failure_count = models.PositiveIntegerField(default=0)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    # The no-overlap lease: which execution holds the job, and until when at the latest.
+    lease_owner = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=utcnow)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("force_run_job", "Can force a run of a disabled job")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def requires_attention(self) -> bool:
+        return not self.enabled or self.consecutive_failures >= ATTENTION_CONSECUTIVE_FAILURES
+
+    @property
+    def failure_rate(self) -> float:
+        """Failed runs as a percentage of all finished runs (0 when the job never ran)."""
+        if not self.execution_count:
+            return 0.0
+        return round(100.0 * self.failure_count / self.execution_count, 2)
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.enabled and self.consecutive_failures == 0 and self.failure_rate < HEALTHY_FAILURE_RATE
+
+    @property
+    def soft_time_limit(self) -> float:
+        """When the run is asked to stop, leaving cleanup time before the hard kill at ``timeout_seconds``.
+
+        The grace is 10 % of the timeout, at least 2 s (the pool checks limits about once a second, so a
+        shorter gap lets both limits fire together) and at most 30 s; never more than half the timeout.
+        """
+        grace = min(30.0, max(2.0, self.timeout_seconds * 0.1), self.timeout_seconds / 2)
+        return self.timeout_seconds - grace
+
+    def next_runs(self, now: datetime, count: int = 5) -> list[datetime]:
+        return cronlib.next_fire_times(self.cron, self.timezone, after=now, count=count)
+
+    def retry_delay(self, attempt: int) -> timedelta:
+        """Exponential backoff: the first retry waits ``retry_backoff_seconds``, each next one twice that."""
+        return timedelta(seconds=self.retry_backoff_seconds * 2 ** max(0, attempt - 1))
+
+
+class Status(models.TextChoices):
+    """Life of an execution. ``queued`` and ``running`` are live; every other status is final.
+
+    * queued — the row exists, a message was (or will be) sent; nobody claimed it yet.
+    * running — a worker holds the job's lease and is working on it.
+    * succeeded — every check ran (violations found are still a success of the run).
+    * failed — a check raised; error type, message and traceback are recorded.
+    * timed_out — the run hit its job's time limit and was stopped or killed.
+    * skipped — the job was already running (``blocked_by``); nothing was done.
+    * abandoned — its worker died or its message was lost; the reaper gave up on it.
+    * cancelled — an operator cancelled it before it finished.
+    """
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    SKIPPED = "skipped"
+    ABANDONED = "abandoned"
+    CANCELLED = "cancelled"
+
+
+LIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+FAILURE_STATUSES = (Status.FAILED, Status.TIMED_OUT)
+
+
+class Trigger(models.TextChoices):
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    RETRY = "retry"
+    EMERGENCY = "emergency"  # a forced run of a disabled job
+
+
+class Execution(models.Model):
+    """One run of a job, from the moment it was asked for to its final status."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="executions")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    triggered_by = models.CharField(max_length=150, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    warehouses = models.JSONField(default=list, blank=True)
+
+    scheduled_for = models.DateTimeField(null=True, blank=True, help_text="The cron slot or retry time.")
+    queued_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    blocked_by = models.UUIDField(null=True, blank=True, help_text="The run in progress that made this one skip.")
+
+    error_type = models.CharField(max_length=200, blank=True)
+    error_message = models.TextField(blank=True)
+    error_traceback = models.TextField(blank=True)
+
+    total_reports = models.PositiveIntegerField(default=0)
+    successful_reports = models.PositiveIntegerField(default=0)
+    violation_reports = models.PositiveIntegerField(default=0)
+    context = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [
+            models.Index(fields=["job", "-queued_at"], name="execution_job_history"),
+            models.Index(fields=["status", "queued_at"], name="execution_status_queued"),
+            models.Index(fields=["queued_at"], name="execution_queued_at"),
+        ]
+        constraints = [
+            # Two beats (or one beat re-sending) can never create two runs for the same cron slot.
+            models.UniqueConstraint(
+                fields=["job", "scheduled_for"],
+                condition=models.Q(trigger="scheduled"),
+                name="execution_one_per_cron_slot",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job.name} {self.id} {self.status}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status not in LIVE_STATUSES
+
+    @property
+    def is_long_running(self) -> bool:
+        return self.status == Status.RUNNING and self.elapsed(utcnow()) > LONG_RUNNING
+
+    def elapsed(self, now: datetime) -> timedelta:
+        if self.started_at is None:
+            return timedelta(0)
+        return (self.finished_at or now) - self.started_at
+
+    @property
+    def has_errors(self) -> bool:
+        return self.status in FAILURE_STATUSES or bool(self.error_type)
+
+    @property
+    def has_violations(self) -> bool:
+        return self.violation_reports > 0
+
+    @property
+    def success_rate(self) -> float:
+        """Share of reports that passed, in percent (0 when the run produced no reports)."""
+        if not self.total_reports:
+            return 0.0
+        return round(100.0 * self.successful_reports / self.total_reports, 2)

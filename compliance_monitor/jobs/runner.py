@@ -1,0 +1,105 @@
+"""Running one execution inside a worker process: claim, heartbeat, checks, finish."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import structlog
+from billiard.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from compliance_monitor.checks import registry
+from compliance_monitor.checks.base import CheckContext, CheckOutcome
+from compliance_monitor.jobs import lifecycle
+from compliance_monitor.jobs.lifecycle import Result
+from compliance_monitor.jobs.models import Execution, Status
+
+log = structlog.get_logger(__name__)
+Clock = Callable[[], datetime]
+
+
+def run(execution_id: uuid.UUID, *, worker: str, clock: Clock = timezone.now) -> Status | None:
+    """Run an execution to its end; returns its final status, or None when this worker did not run it."""
+    structlog.contextvars.bind_contextvars(execution_id=str(execution_id))
+    try:
+        claim = lifecycle.claim(execution_id, worker=worker, now=clock())
+        if claim.execution is None:
+            return Status.SKIPPED if claim.skipped_for else None
+        return _run_claimed(claim.execution, clock)
+    finally:
+        structlog.contextvars.clear_contextvars()
+
+
+def _run_claimed(execution: Execution, clock: Clock) -> Status:
+    structlog.contextvars.bind_contextvars(job=execution.job.name)
+    log.info("execution_started", trigger=execution.trigger, attempt=execution.attempt, worker=execution.worker)
+    with heartbeat(execution.pk, interval=settings.CM_HEARTBEAT_SECONDS):
+        result = _evaluate(execution, clock)
+    lifecycle.finish(execution.pk, result, now=clock())
+    return result.status
+
+
+def _evaluate(execution: Execution, clock: Clock) -> Result:
+    try:
+        outcomes = run_checks(execution, clock())
+    except SoftTimeLimitExceeded as exc:
+        return Result.from_exception(Status.TIMED_OUT, exc)
+    except Exception as exc:
+        log.exception("execution_check_failed", error_type=type(exc).__name__)
+        return Result.from_exception(Status.FAILED, exc)
+    return Result(Status.SUCCEEDED, tuple(outcomes))
+
+
+def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:
+    job = execution.job
+    context = CheckContext(
+        execution_id=execution.pk,
+        job_name=job.name,
+        now=now,
+        parameters={**job.default_parameters, **execution.parameters},
+        warehouses=tuple(execution.warehouses or job.warehouses),
+    )
+    outcomes: list[CheckOutcome] = []
+    for name in job.checks:
+        check_outcomes = registry.get(name).run(context)
+        log.info(
+            "check_finished",
+            check=name,
+            reports=len(check_outcomes),
+            violations=sum(len(outcome.violations) for outcome in check_outcomes),
+        )
+        outcomes.extend(check_outcomes)
+    return outcomes
+
+
+@contextmanager
+def heartbeat(execution_id: uuid.UUID, *, interval: float) -> Iterator[None]:
+    """Prove the run is alive every ``interval`` seconds from a side thread, until the block ends.
+
+    The thread dies with the process, so a killed worker stops beating and the reaper notices.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(interval):
+                Execution.objects.filter(pk=execution_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+        except Exception as exc:  # noqa: BLE001 — a missed beat is survivable; the reaper's timeout is generous
+            log.warning("heartbeat_failed", error=str(exc))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{execution_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=interval + 5)
+        close_old_connections()

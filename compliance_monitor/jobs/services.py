@@ -1,0 +1,254 @@
+"""Use cases of the job engine (the seed's ``IJobsAppService``): one function each.
+
+API, dashboard, CLI, admin and Celery tasks all call these; none of them touches models directly
+for a state change. Time is always passed in as ``now``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from compliance_monitor.checks import registry
+from compliance_monitor.jobs import cron, dispatch, scheduler
+from compliance_monitor.jobs.models import Execution, Job, Trigger
+
+log = structlog.get_logger(__name__)
+SCHEDULER = "scheduler"
+DEFAULT_JOB_NAME = "warehouse-compliance"
+DEFAULT_HISTORY_LIMIT = 50
+MAX_HISTORY_LIMIT = 1000
+# Job fields an operator may change; everything else is bookkeeping kept by the engine.
+EDITABLE_FIELDS = frozenset(
+    {
+        "description",
+        "cron",
+        "timezone",
+        "checks",
+        "warehouses",
+        "default_parameters",
+        "queue",
+        "timeout_seconds",
+        "max_retries",
+        "retry_backoff_seconds",
+        "auto_disable_on_failures",
+        "max_consecutive_failures",
+    }
+)
+
+
+class JobDisabledError(Exception):
+    """A manual run of a disabled job without ``force``."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(
+            f"job {job.name!r} is disabled ({job.disabled_reason or 'no reason given'}); "
+            "an administrator may force a run"
+        )
+        self.job = job
+
+
+def get_job(name: str) -> Job:
+    """Raises ``Job.DoesNotExist`` for an unknown name."""
+    return Job.objects.get(name=name)
+
+
+def is_enabled(name: str) -> bool:
+    return Job.objects.filter(name=name, enabled=True).exists()
+
+
+def all_jobs() -> list[Job]:
+    return list(Job.objects.all())
+
+
+def validate_job(job: Job) -> None:
+    """Field validation (cron, time zone, limits) plus the check names; errors are keyed by field."""
+    errors: dict[str, list[str]] = {}
+    try:
+        job.full_clean(validate_unique=True)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    for field, validate in (("checks", registry.validate_check_names), ("warehouses", _validate_codes)):
+        try:
+            validate(getattr(job, field))
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+    if not isinstance(job.default_parameters, dict):
+        errors.setdefault("default_parameters", []).append("default_parameters must be an object")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_codes(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValidationError("warehouses must be a list of warehouse codes")
+
+
+def save_job(job: Job, *, now: datetime) -> Job:
+    """Validate, compute the next run and mirror the schedule into beat — all or nothing."""
+    validate_job(job)
+    job.next_run_at = _next_run(job, now)
+    with transaction.atomic():
+        job.save()
+        scheduler.sync(job)
+    return job
+
+
+def _next_run(job: Job, now: datetime) -> datetime | None:
+    if not job.enabled:
+        return None
+    fires = job.next_runs(now, count=1)
+    return fires[0] if fires else None
+
+
+def create_job(*, now: datetime, **fields: Any) -> Job:
+    unknown = set(fields) - EDITABLE_FIELDS - {"name", "enabled"}
+    if unknown:
+        raise ValidationError({field: ["unknown field"] for field in sorted(unknown)})
+    job = save_job(Job(**fields), now=now)
+    log.info("job_created", job=job.name, cron=job.cron, timezone=job.timezone)
+    return job
+
+
+def update_job(job: Job, changes: dict[str, Any], *, now: datetime) -> Job:
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: ["cannot be changed"] for field in sorted(unknown)})
+    for field, value in changes.items():
+        setattr(job, field, value)
+    save_job(job, now=now)
+    log.info("job_updated", job=job.name, fields=sorted(changes))
+    return job
+
+
+def update_schedule(job: Job, *, cron_expression: str, tz: str | None = None, now: datetime) -> Job:
+    changes: dict[str, Any] = {"cron": cron_expression}
+    if tz is not None:
+        changes["timezone"] = tz
+    return update_job(job, changes, now=now)
+
+
+def delete_job(job: Job) -> None:
+    with transaction.atomic():
+        scheduler.remove(job)
+        job.delete()
+    log.info("job_deleted", job=job.name)
+
+
+def enable(job: Job, *, by: str, now: datetime) -> Job:
+    """Enable a job; its failure streak starts over. The whole configuration was kept while disabled."""
+    job.enabled = True
+    job.disabled_reason, job.disabled_at, job.disabled_by = "", None, ""
+    job.consecutive_failures = 0
+    save_job(job, now=now)
+    log.info("job_enabled", job=job.name, by=by)
+    return job
+
+
+def disable(job: Job, *, reason: str, by: str, now: datetime) -> Job:
+    job.enabled = False
+    job.disabled_reason = reason.strip() or "disabled by an operator"
+    job.disabled_at, job.disabled_by = now, by
+    save_job(job, now=now)
+    log.info("job_disabled", job=job.name, by=by, reason=job.disabled_reason)
+    return job
+
+
+def trigger(
+    job: Job,
+    *,
+    by: str,
+    now: datetime,
+    parameters: dict[str, Any] | None = None,
+    warehouses: list[str] | None = None,
+    reason: str = "",
+    force: bool = False,
+) -> Execution:
+    """Queue a manual run and return its execution at once (the seed's ``TriggerJobAsync``).
+
+    A disabled job runs only with ``force`` (the caller checks that the actor may force); such a run
+    is recorded with the ``emergency`` trigger.
+    """
+    if not job.enabled and not force:
+        raise JobDisabledError(job)
+    _validate_run_input(parameters, warehouses)
+    execution = Execution(
+        job=job,
+        trigger=Trigger.MANUAL if job.enabled else Trigger.EMERGENCY,
+        triggered_by=by,
+        reason=reason,
+        parameters=parameters or {},
+        warehouses=warehouses or [],
+        queued_at=now,
+    )
+    with transaction.atomic():
+        execution.save()
+        dispatch.send_after_commit(execution, job)
+    log.info("execution_queued", job=job.name, execution_id=str(execution.pk), trigger=execution.trigger, by=by)
+    return execution
+
+
+def _validate_run_input(parameters: object, warehouses: object) -> None:
+    if parameters is not None and not isinstance(parameters, dict):
+        raise ValidationError({"parameters": ["parameters must be an object"]})
+    if warehouses is not None:
+        try:
+            _validate_codes(warehouses)
+        except ValidationError as exc:
+            raise ValidationError({"warehouses": exc.messages}) from exc
+
+
+def trigger_scheduled(job_id: int, *, now: datetime) -> Execution | None:
+    """A beat tick: queue the run for the current cron slot, once, and only for an enabled job."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or not job.enabled:
+        return None  # a tick that raced a disable records nothing
+    slot = cron.latest_fire_time(job.cron, job.timezone, at=now, within=timedelta(hours=1))
+    execution = Execution(
+        job=job,
+        trigger=Trigger.SCHEDULED,
+        triggered_by=SCHEDULER,
+        queued_at=now,
+        scheduled_for=slot or now.replace(second=0, microsecond=0),
+    )
+    try:
+        with transaction.atomic():
+            execution.save()
+            Job.objects.filter(pk=job.pk).update(next_run_at=_next_run(job, now))
+            dispatch.send_after_commit(execution, job)
+    except IntegrityError:
+        log.info("scheduled_tick_duplicate", job=job.name, slot=str(execution.scheduled_for))
+        return None
+    log.info("execution_queued", job=job.name, execution_id=str(execution.pk), trigger=Trigger.SCHEDULED)
+    return execution
+
+
+def history(job: Job, *, limit: int = DEFAULT_HISTORY_LIMIT) -> list[Execution]:
+    """Newest first (the seed's ``GetJobExecutionHistoryAsync``)."""
+    if not 1 <= limit <= MAX_HISTORY_LIMIT:
+        raise ValidationError({"limit": [f"limit must be between 1 and {MAX_HISTORY_LIMIT}"]})
+    return list(job.executions.order_by("-queued_at")[:limit])
+
+
+def ensure_default_jobs(*, now: datetime) -> list[Job]:
+    """Create the default hourly compliance job when missing; an existing one is never overwritten."""
+    if Job.objects.filter(name=DEFAULT_JOB_NAME).exists():
+        return []
+    job = create_job(
+        now=now,
+        name=DEFAULT_JOB_NAME,
+        description="Hourly check that every warehouse holds only the goods types it may hold",
+        cron="0 * * * *",
+        checks=default_checks(),
+    )
+    return [job]
+
+
+def default_checks() -> list[str]:
+    from compliance_monitor.checks.warehouse import CHECK_NAME
+
+    return [CHECK_NAME]

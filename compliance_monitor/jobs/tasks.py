@@ -1,0 +1,53 @@
+"""Celery tasks: thin wrappers that hand over to services with the current time."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import structlog
+from celery import Task, shared_task
+from celery.worker.request import Request
+from django.utils import timezone
+
+from compliance_monitor.jobs import reaper, retention, runner, services
+
+log = structlog.get_logger(__name__)
+
+
+class ExecutionRequest(Request):
+    """Runs in the worker's parent process, which survives the pool child it had to kill."""
+
+    def on_timeout(self, soft: bool, timeout: float) -> None:
+        super().on_timeout(soft, timeout)
+        if not soft:
+            execution_id = uuid.UUID(self.args[0])
+            reaper.record_hard_timeout(execution_id, timeout=timeout, now=timezone.now())
+
+
+class ExecutionTask(Task):  # type: ignore[type-arg]
+    Request = "compliance_monitor.jobs.tasks:ExecutionRequest"
+
+
+@shared_task(bind=True, base=ExecutionTask, name="compliance_monitor.jobs.tasks.run_execution")
+def run_execution(self: ExecutionTask, execution_id: str) -> str | None:
+    worker = f"{self.request.hostname}/{os.getpid()}"
+    status = runner.run(uuid.UUID(execution_id), worker=worker)
+    return str(status) if status else None
+
+
+@shared_task(name="compliance_monitor.jobs.tasks.scheduled_tick")
+def scheduled_tick(job_id: int) -> str | None:
+    execution = services.trigger_scheduled(job_id, now=timezone.now())
+    return str(execution.pk) if execution else None
+
+
+@shared_task(name="compliance_monitor.jobs.tasks.sweep")
+def sweep() -> dict[str, Any]:
+    return reaper.sweep(now=timezone.now())
+
+
+@shared_task(name="compliance_monitor.jobs.tasks.housekeeping")
+def housekeeping() -> int:
+    return retention.delete_old_executions(now=timezone.now())

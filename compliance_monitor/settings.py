@@ -1,0 +1,157 @@
+"""Settings, read from the environment.
+
+Two profiles share this file:
+
+* **embedded** (default): SQLite file + Celery ``filesystem://`` broker under ``CM_DATA_DIR`` —
+  one machine, no servers.
+* **distributed**: ``DATABASE_URL=postgres://…`` + ``CELERY_BROKER_URL=redis://…`` (or ``amqp://…``),
+  workers on many machines, exactly one beat.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from compliance_monitor.logging import logging_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+DATA_DIR = Path(os.environ.get("CM_DATA_DIR", BASE_DIR / "var"))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+# The embedded profile runs on a laptop; a real deployment must set its own key.
+SECRET_KEY = os.environ.get("SECRET_KEY", "embedded-profile-insecure-key-set-SECRET_KEY-in-production")
+ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "compliance_monitor.checks",
+    "compliance_monitor.jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "compliance_monitor.urls"
+WSGI_APPLICATION = "compliance_monitor.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+
+def database_config() -> dict[str, object]:
+    url = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'compliance.sqlite3'}")
+    config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=0))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the web server read while a worker writes; IMMEDIATE transactions take the
+        # write lock up front so concurrent writers wait (busy timeout) instead of deadlocking.
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        # Worker subprocesses in the test suite must see the test database: keep it a file.
+        config["TEST"] = {"NAME": os.environ.get("CM_SQLITE_TEST_NAME", str(DATA_DIR / "test.sqlite3"))}
+    return config
+
+
+DATABASES = {"default": database_config()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Prague")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGGING = logging_config(json=env_bool("CM_LOG_JSON", False), level=os.environ.get("CM_LOG_LEVEL", "INFO"))
+
+# --- Celery -------------------------------------------------------------------------------------
+BROKER_DIR = DATA_DIR / "broker"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    BROKER_DIR.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "compliance_monitor.jobs.broker:Transport"  # kombu's, without its read race
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "data_folder_in": str(BROKER_DIR),
+        "data_folder_out": str(BROKER_DIR),
+        "store_processed": False,
+        "polling_interval": env_float("CM_BROKER_POLL_SECONDS", 0.1),
+    }
+else:
+    # Redis redelivers unacknowledged messages after this; it must exceed the longest run.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_DEFAULT_QUEUE = "control"
+
+# Acknowledge on receipt: the database, not the broker, recovers lost work (see jobs/reaper.py).
+CELERY_TASK_ACKS_LATE = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = int(env_float("CM_BEAT_MAX_LOOP_SECONDS", 5))
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Job engine -----------------------------------------------------------------------------------
+# How often a running execution proves it is alive, and when silence means its worker is dead.
+CM_HEARTBEAT_SECONDS = env_float("CM_HEARTBEAT_SECONDS", 5)
+CM_HEARTBEAT_TIMEOUT_SECONDS = env_float("CM_HEARTBEAT_TIMEOUT_SECONDS", 60)
+# A queued execution nobody claimed for this long lost its broker message.
+CM_QUEUED_TIMEOUT_SECONDS = env_float("CM_QUEUED_TIMEOUT_SECONDS", 300)
+# How often the sweeper (reaper, retention) runs.
+CM_SWEEP_SECONDS = env_float("CM_SWEEP_SECONDS", 15)
+# The lease outlives the hard time limit by this much, so a killed run's lease frees itself.
+CM_LEASE_MARGIN_SECONDS = env_float("CM_LEASE_MARGIN_SECONDS", 60)
+CM_EXECUTION_RETENTION_DAYS = int(env_float("CM_EXECUTION_RETENTION_DAYS", 90))
+# Test checks (pass, fail, sleep, hostile) prove the engine; never enabled in production.
+CM_DIAGNOSTIC_CHECKS = env_bool("CM_DIAGNOSTIC_CHECKS", False)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from compliance_monitor.jobs import services
+from compliance_monitor.jobs.models import Execution, Job
+from tests.processes import wait_until
+
+
+def make_job(name: str = "job", *, checks: list[str] | None = None, **fields: Any) -> Job:
+    fields.setdefault("cron", "0 0 1 1 *")  # yearly: beat never interferes
+    return services.create_job(now=timezone.now(), name=name, checks=checks or ["diagnostics.pass"], **fields)
+
+
+def trigger(job: Job, **kwargs: Any) -> Execution:
+    kwargs.setdefault("by", "tester")
+    return services.trigger(job, now=timezone.now(), **kwargs)
+
+
+def wait_final(execution: Execution, *, timeout: float = 20) -> Execution:
+    def final() -> Execution | None:
+        execution.refresh_from_db()
+        return execution if execution.is_final else None
+
+    return wait_until(final, timeout=timeout, what=f"execution {execution.pk} to finish")

@@ -1,0 +1,29 @@
+"""Settings for the test suite: the real settings, with engine timings shortened.
+
+Worker subprocesses started by the acceptance tests import this module too, so the pytest process
+and the workers agree on heartbeats, timeouts, broker folder and database.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+TEST_ENVIRONMENT = {
+    "CM_DIAGNOSTIC_CHECKS": "1",
+    "CM_HEARTBEAT_SECONDS": "0.5",
+    "CM_HEARTBEAT_TIMEOUT_SECONDS": "3",
+    "CM_QUEUED_TIMEOUT_SECONDS": "5",
+    "CM_SWEEP_SECONDS": "1",
+    "CM_LEASE_MARGIN_SECONDS": "2",
+    "CM_BEAT_MAX_LOOP_SECONDS": "1",
+    "CM_BROKER_POLL_SECONDS": "0.05",
+}
+for _name, _value in TEST_ENVIRONMENT.items():
+    os.environ.setdefault(_name, _value)
+# A fresh folder per session (broker messages, SQLite files); subprocesses inherit it.
+os.environ.setdefault("CM_DATA_DIR", tempfile.mkdtemp(prefix="cm-test-"))
+
+from compliance_monitor.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
