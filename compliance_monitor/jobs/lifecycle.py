@@ -143,6 +143,11 @@ def _update_job_counters(job: Job, execution: Execution, now: datetime) -> None:
     job.consecutive_failures = job.consecutive_failures + 1 if failed else 0
     job.last_run_at = execution.started_at or now
     job.last_status = execution.status
+    if failed:
+        job.last_failure_at = now
+        job.last_error = f"{execution.error_type}: {execution.error_message}"[:2000]
+    else:
+        job.last_success_at = now
     if (
         failed
         and job.enabled

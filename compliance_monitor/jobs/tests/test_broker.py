@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+from queue import Empty
+
+import pytest
+from kombu import Connection
+
+from compliance_monitor.jobs.broker import Channel
+
+TRANSPORT = "compliance_monitor.jobs.broker:Transport"
+PRODUCERS, PER_PRODUCER, CONSUMERS = 3, 60, 3
+# Large messages widen the window between a file's creation and its last byte, where kombu's own
+# transport lets a reader in (this test fails against "kombu.transport.filesystem:Transport").
+PADDING = "x" * 300_000
+
+
+def connection(folder: str, transport: str = TRANSPORT) -> Connection:
+    options = {"data_folder_in": folder, "data_folder_out": folder, "polling_interval": 0.0005}
+    return Connection("filesystem://", transport=transport, transport_options=options)
+
+
+def produce(folder: str, n: int) -> None:
+    with connection(folder) as conn, conn.SimpleQueue("runs") as queue:
+        for i in range(PER_PRODUCER):
+            queue.put({"id": f"{n}-{i}", "padding": PADDING})
+
+
+def consume(folder: str, out: multiprocessing.Queue, seconds: float) -> None:
+    with connection(folder) as conn, conn.SimpleQueue("runs") as queue:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                message = queue.get(timeout=0.01)
+            except Empty:
+                continue
+            except Exception as exc:  # noqa: BLE001 — reported to the test, which fails on it
+                out.put(f"error: {type(exc).__name__}: {exc}")
+                return
+            message.ack()
+            out.put(message.payload["id"])
+
+
+def test_concurrent_producer_and_consumer_processes_get_every_message_exactly_once(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    expected = PRODUCERS * PER_PRODUCER
+    processes = [context.Process(target=consume, args=(str(tmp_path), out, 30)) for _ in range(CONSUMERS)]
+    processes += [context.Process(target=produce, args=(str(tmp_path), n)) for n in range(PRODUCERS)]
+    for process in processes:
+        process.start()
+
+    received = []
+    try:
+        while len(received) < expected:
+            received.append(out.get(timeout=20))
+            assert not received[-1].startswith("error"), received[-1]
+    finally:
+        for process in processes:
+            process.terminate()
+            process.join(timeout=5)
+
+    assert sorted(received) == sorted(f"{n}-{i}" for n in range(PRODUCERS) for i in range(PER_PRODUCER))
+
+
+def test_an_unreadable_message_file_is_set_aside_instead_of_killing_the_worker(tmp_path: Path) -> None:
+    (tmp_path / "1_broken.runs.msg").write_bytes(b"")  # what a reader saw mid-write with kombu's transport
+    with connection(str(tmp_path)) as conn:
+        channel = conn.default_channel
+        assert isinstance(channel, Channel)
+        channel._put("runs", {"body": "fine"})
+
+        assert channel._get("runs") == {"body": "fine"}
+        with pytest.raises(Empty):
+            channel._get("runs")
+    (leftover,) = [path.name for path in tmp_path.iterdir()]
+    assert leftover.startswith(".corrupt-.claimed-") and leftover.endswith("1_broken.runs.msg")

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from compliance_monitor.jobs import runner, services
+from compliance_monitor.jobs.models import Execution, Status
+
+# The heartbeat thread writes through its own connection: these tests commit for real.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def queue_run(checks: list[str], **parameters: object) -> Execution:
+    job = services.create_job(now=timezone.now(), name="j", cron="0 * * * *", checks=checks)
+    return Execution.objects.create(job=job, trigger="manual", queued_at=timezone.now(), parameters=parameters)
+
+
+def test_a_run_evaluates_every_check_and_stores_its_results() -> None:
+    execution = queue_run(["diagnostics.pass", "diagnostics.violations"], count=2)
+
+    assert runner.run(execution.pk, worker="here/1") == Status.SUCCEEDED
+
+    execution.refresh_from_db()
+    assert (execution.total_reports, execution.successful_reports, execution.violation_reports) == (2, 1, 1)
+    violated = execution.check_results.get(check_name="diagnostics.violations")
+    assert violated.message == "PROD001 (1ks), PROD002 (2ks)"
+    assert [v.product_code for v in violated.violations.all()] == ["PROD001", "PROD002"]
+
+
+def test_an_exception_in_a_check_fails_the_run_with_type_message_and_traceback() -> None:
+    execution = queue_run(["diagnostics.fail"], message="ERP unreachable")
+
+    assert runner.run(execution.pk, worker="here/1") == Status.FAILED
+
+    execution.refresh_from_db()
+    assert (execution.error_type, execution.error_message) == ("DiagnosticFailure", "ERP unreachable")
+    assert "diagnostics.py" in execution.error_traceback
+
+
+@override_settings(CM_HEARTBEAT_SECONDS=0.05)
+def test_a_running_execution_keeps_beating() -> None:
+    execution = queue_run(["diagnostics.sleep"], seconds=0.4)
+    started = timezone.now()
+
+    runner.run(execution.pk, worker="here/1")
+
+    execution.refresh_from_db()
+    assert execution.status == Status.SUCCEEDED
+    assert execution.heartbeat_at > started + (execution.finished_at - started) / 2  # beat during the run
