@@ -155,3 +155,15 @@ CM_LEASE_MARGIN_SECONDS = env_float("CM_LEASE_MARGIN_SECONDS", 60)
 CM_EXECUTION_RETENTION_DAYS = int(env_float("CM_EXECUTION_RETENTION_DAYS", 90))
 # Test checks (pass, fail, sleep, hostile) prove the engine; never enabled in production.
 CM_DIAGNOSTIC_CHECKS = env_bool("CM_DIAGNOSTIC_CHECKS", False)
+
+# --- ABRA Flexi ---------------------------------------------------------------------------------
+# Empty URL = the built-in demo company (stock that drifts every 10 minutes). A real ERP:
+# CM_ERP_URL=https://erp.example.com:5434 CM_ERP_COMPANY=my_company CM_ERP_USER=… CM_ERP_PASSWORD=…
+CM_ERP_URL = os.environ.get("CM_ERP_URL", "")
+CM_ERP_COMPANY = os.environ.get("CM_ERP_COMPANY", "demo")
+CM_ERP_USER = os.environ.get("CM_ERP_USER", "")
+CM_ERP_PASSWORD = os.environ.get("CM_ERP_PASSWORD", "")
+CM_ERP_VERIFY_TLS = env_bool("CM_ERP_VERIFY_TLS", True)
+CM_ERP_TIMEOUT_SECONDS = env_float("CM_ERP_TIMEOUT_SECONDS", 30)
+CM_ERP_PAGE_SIZE = int(env_float("CM_ERP_PAGE_SIZE", 1000))
+CM_ERP_RETRIES = int(env_float("CM_ERP_RETRIES", 3))

@@ -81,7 +81,13 @@ def celery(*args: str) -> list[str]:
 
 
 def start_worker(
-    name: str, log_dir: Path, *, concurrency: int = 2, queues: str = "runs,control", wait: bool = True
+    name: str,
+    log_dir: Path,
+    *,
+    concurrency: int = 2,
+    queues: str = "runs,control",
+    wait: bool = True,
+    env: dict[str, str] | None = None,
 ) -> Process:
     args = celery(
         "worker",
@@ -99,7 +105,7 @@ def start_worker(
         "-l",
         "INFO",
     )
-    worker = Process(name, args, log_dir)
+    worker = Process(name, args, log_dir, env)
     if wait:
         worker.wait_for_output("ready.")
     return worker

@@ -10,6 +10,9 @@ class ChecksConfig(AppConfig):
 
     def ready(self) -> None:
         from compliance_monitor.checks import registry
+        from compliance_monitor.checks.warehouse import WarehouseProductTypeCheck
+
+        registry.register(WarehouseProductTypeCheck())
 
         if settings.CM_DIAGNOSTIC_CHECKS:
             from compliance_monitor.checks import diagnostics

@@ -52,3 +52,29 @@ class Violation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warehouse}/{self.product_code}"
+
+
+class ClassifyBy(models.TextChoices):
+    GOODS_GROUP = "goods_group", "Goods group (skupZboz)"
+    PRODUCT_TYPE = "product_type", "Product card type (typZasobyK)"
+
+
+class WarehouseRule(models.Model):
+    """Which goods a warehouse may hold: a stock row violates when its class is set, not allowed, and > 0."""
+
+    warehouse_code = models.CharField(max_length=64, unique=True, help_text="Flexi warehouse code (sklad.kod).")
+    warehouse_id = models.PositiveIntegerField(null=True, blank=True, help_text="Flexi warehouse id, if known.")
+    report_name = models.CharField(max_length=200, blank=True, help_text="The original report's name.")
+    classify_by = models.CharField(max_length=20, choices=ClassifyBy.choices, default=ClassifyBy.GOODS_GROUP)
+    allowed = models.JSONField(
+        default=list,
+        help_text='Allowed goods groups (ids or codes, e.g. ["3"] or ["MATERIAL"]) or product types '
+        '(e.g. ["material"] for typZasoby.material).',
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["warehouse_code"]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse_code}: {', '.join(map(str, self.allowed))}"

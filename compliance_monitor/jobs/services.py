@@ -175,7 +175,7 @@ def trigger(
     """
     if not job.enabled and not force:
         raise JobDisabledError(job)
-    _validate_run_input(parameters, warehouses)
+    _validate_run_input(job, parameters, warehouses)
     execution = Execution(
         job=job,
         trigger=Trigger.MANUAL if job.enabled else Trigger.EMERGENCY,
@@ -192,14 +192,26 @@ def trigger(
     return execution
 
 
-def _validate_run_input(parameters: object, warehouses: object) -> None:
+def _validate_run_input(job: Job, parameters: object, warehouses: object) -> None:
     if parameters is not None and not isinstance(parameters, dict):
         raise ValidationError({"parameters": ["parameters must be an object"]})
-    if warehouses is not None:
+    if warehouses:
         try:
             _validate_codes(warehouses)
+            _validate_known_warehouses(job, warehouses)  # type: ignore[arg-type]
         except ValidationError as exc:
             raise ValidationError({"warehouses": exc.messages}) from exc
+
+
+def _validate_known_warehouses(job: Job, warehouses: list[str]) -> None:
+    """An unknown warehouse is refused before the run, by the checks that know their warehouses."""
+    for name in job.checks:
+        known = getattr(registry.get(name), "known_warehouses", None)
+        if known is None:
+            continue
+        unknown = sorted(set(warehouses) - set(known()))
+        if unknown:
+            raise ValidationError(f"unknown warehouse(s) {', '.join(unknown)} for check {name}")
 
 
 def trigger_scheduled(job_id: int, *, now: datetime) -> Execution | None:

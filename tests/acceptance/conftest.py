@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from compliance_monitor.erp.server import FlexiServer, FlexiState
+from compliance_monitor.erp.synthetic import Company
 from tests.processes import Process, start_worker
 
 
@@ -21,8 +23,19 @@ def process_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def workers(django_db_setup: None, django_db_blocker: object, process_logs: Path) -> Iterator[list[Process]]:
-    started = [start_worker(f"w{i}", process_logs, wait=False) for i in (1, 2)]
+def erp() -> Iterator[FlexiServer]:
+    """The ERP the workers read: a Flexi-format server on loopback, faults switchable by the tests."""
+    server = FlexiServer(FlexiState(Company(), username="api", password="pw")).start_in_thread()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def workers(
+    django_db_setup: None, django_db_blocker: object, process_logs: Path, erp: FlexiServer
+) -> Iterator[list[Process]]:
+    env = {"CM_ERP_URL": erp.url, "CM_ERP_COMPANY": "demo", "CM_ERP_USER": "api", "CM_ERP_PASSWORD": "pw"}
+    started = [start_worker(f"w{i}", process_logs, wait=False, env=env) for i in (1, 2)]
     try:
         for worker in started:
             worker.wait_for_output("ready.")
@@ -33,6 +46,6 @@ def workers(django_db_setup: None, django_db_blocker: object, process_logs: Path
 
 
 @pytest.fixture
-def engine(workers: list[Process], transactional_db: None) -> list[Process]:
-    """Running workers plus a database they can see."""
+def engine(workers: list[Process], django_db_serialized_rollback: None, transactional_db: None) -> list[Process]:
+    """Running workers plus a database they can see (seed data restored after each test's flush)."""
     return workers

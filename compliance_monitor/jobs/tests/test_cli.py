@@ -48,7 +48,7 @@ def test_a_disabled_job_needs_force_and_enable_brings_it_back(db: None) -> None:
     jobs("create", "j", "--cron", "0 * * * *", "--checks", "diagnostics.pass")
     jobs("disable", "j", "--reason", "inventory")
 
-    with pytest.raises(CommandError, match="is disabled .*use --force"):
+    with pytest.raises(CommandError, match=r"is disabled .*use --force"):
         jobs("trigger", "j")
     assert jobs("trigger", "j", "--force").strip()
     assert "enabled j" in jobs("enable", "j")

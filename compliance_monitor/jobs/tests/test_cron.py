@@ -47,7 +47,7 @@ def test_fire_times_follow_the_jobs_time_zone() -> None:
 
 
 def test_a_wall_time_that_does_not_exist_on_the_dst_change_is_skipped() -> None:
-    after = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # Prague skips 02:00–03:00 on 29 March 2026
+    after = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # Prague skips 02:00-03:00 on 29 March 2026
     fires = cron.next_fire_times("30 2 * * *", "Europe/Prague", after=after, count=2)
     assert [f.date().isoformat() for f in fires] == ["2026-03-30", "2026-03-31"]
 

@@ -137,3 +137,26 @@ def test_deleting_a_job_removes_it_from_beat(make_job) -> None:
     name = scheduler.task_name(job)
     services.delete_job(job)
     assert not PeriodicTask.objects.filter(name=name).exists()
+
+
+def test_the_default_hourly_job_is_created_when_missing_and_never_overwritten(db, now) -> None:
+    (job,) = services.ensure_default_jobs(now=now)
+    assert (job.name, job.cron, job.checks, job.enabled) == (
+        "warehouse-compliance",
+        "0 * * * *",
+        ["warehouse.product_types"],
+        True,
+    )
+    services.update_schedule(job, cron_expression="*/10 * * * *", now=now)
+
+    assert services.ensure_default_jobs(now=now) == []
+    job.refresh_from_db()
+    assert job.cron == "*/10 * * * *"
+
+
+def test_an_unknown_warehouse_is_refused_before_the_run(make_job, now) -> None:
+    job = make_job(checks=["warehouse.product_types"])
+    with pytest.raises(ValidationError) as caught:
+        services.trigger(job, by="a", now=now, warehouses=["MATERIAL", "ATLANTIS"])
+    assert "unknown warehouse(s) ATLANTIS" in caught.value.message_dict["warehouses"][0]
+    assert not Execution.objects.exists()

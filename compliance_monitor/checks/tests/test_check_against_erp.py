@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.core.management.base import CommandError as BaseCommandError
+from django.test import override_settings
+
+from compliance_monitor.checks.base import CheckContext
+from compliance_monitor.checks.warehouse import WarehouseProductTypeCheck
+from compliance_monitor.erp.flexi import ErpAuthError
+from compliance_monitor.erp.server import FlexiServer, FlexiState
+from compliance_monitor.erp.synthetic import Company
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def erp() -> Iterator[FlexiServer]:
+    server = FlexiServer(FlexiState(Company(), username="api", password="pw")).start_in_thread()
+    with override_settings(
+        CM_ERP_URL=server.url, CM_ERP_COMPANY="demo", CM_ERP_USER="api", CM_ERP_PASSWORD="pw", CM_ERP_RETRIES=0
+    ):
+        yield server
+    server.shutdown()
+    server.server_close()
+
+
+def expected_offenders(server: FlexiServer, code: str, allowed: set[str]) -> list[str]:
+    """What the rule must find, computed from the synthetic company's own facts."""
+    company = server.state.company
+    warehouse = company.warehouse(f"code:{code}")
+    slot = datetime(2026, 3, 2).toordinal()
+    found = []
+    for index in range(company.row_count(warehouse)):
+        facts = company.row(warehouse, index, slot)
+        if facts["group"] and str(facts["group"].id) not in allowed and facts["quantity"] > 0:
+            found.append(f"{code[:3]}{index:05d}")
+    return found
+
+
+def test_the_check_reads_each_configured_warehouse_from_the_erp(db: None, erp: FlexiServer) -> None:
+    context = CheckContext(uuid.uuid4(), "job", NOW, {"date": "2026-03-02"})
+
+    outcomes = {o.warehouse: o for o in WarehouseProductTypeCheck().run(context)}
+
+    assert set(outcomes) == {"MATERIAL", "ZBOZI", "POLOTOVARY"}
+    for code, allowed in (("MATERIAL", {"3"}), ("ZBOZI", {"8", "1"}), ("POLOTOVARY", {"7"})):
+        assert [v.product_code for v in outcomes[code].violations] == expected_offenders(erp, code, allowed)
+    assert any(not o.is_success for o in outcomes.values())
+
+
+def test_a_failing_erp_fails_the_check_instead_of_passing_it(db: None, erp: FlexiServer) -> None:
+    erp.set_faults(status=401)
+    with pytest.raises(ErpAuthError):
+        WarehouseProductTypeCheck().run(CheckContext(uuid.uuid4(), "job", NOW))
+
+
+def test_the_cli_exits_1_on_violations_and_prints_offenders(db: None, erp: FlexiServer) -> None:
+    out = StringIO()
+    with pytest.raises(BaseCommandError) as caught:
+        call_command("checks", "run", "--date", "2026-03-02", stdout=out)
+    assert caught.value.returncode == 1
+    first = expected_offenders(erp, "MATERIAL", {"3"})[0]
+    assert "VIOLATED" in out.getvalue() and first in out.getvalue()
+
+
+def test_the_cli_exits_0_when_the_chosen_warehouses_pass(db: None, erp: FlexiServer) -> None:
+    erp.state.company = Company(misplaced_percent=0)  # a tidy company
+    out = StringIO()
+    call_command("checks", "run", "--warehouse", "MATERIAL", "--json", stdout=out)
+    assert '"is_success": true' in out.getvalue()
+
+
+def test_the_cli_exits_2_when_the_erp_is_down(db: None, erp: FlexiServer) -> None:
+    erp.set_faults(status=500)
+    with pytest.raises(CommandError, match="ERP unreachable") as caught:
+        call_command("checks", "run", stdout=StringIO())
+    assert caught.value.returncode == 2

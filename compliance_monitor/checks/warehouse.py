@@ -1,0 +1,109 @@
+"""The built-in rule: a warehouse holds only the goods types it may hold.
+
+Reproduces the original three reports (MaterialWarehouseInvalidProductsReport,
+ProductsProductWarehouseInvalidProductsReport, SemiProductsWarehouseInvalidProductsReport) as one
+check over configurable :class:`WarehouseRule` rows: a stock row on the run's date violates when its
+class (goods group, or product type) is set, is not allowed in the warehouse, and its quantity is > 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from compliance_monitor.checks.base import CheckContext, CheckOutcome, Violation
+from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
+from compliance_monitor.erp import sources
+from compliance_monitor.erp.flexi import StockRow
+
+CHECK_NAME = "warehouse.product_types"
+PRODUCT_TYPE_PREFIX = "typZasoby."
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A :class:`WarehouseRule` as plain data, ready to judge rows fast."""
+
+    warehouse: str
+    query: str  # what to send as ``sklad``: the id when known, else the code
+    report_name: str
+    classify_by: str
+    allowed: frozenset[str]
+
+    @classmethod
+    def of(cls, model: WarehouseRule) -> Rule:
+        allowed = {str(value) for value in model.allowed}
+        if model.classify_by == ClassifyBy.PRODUCT_TYPE:
+            allowed = {v if v.startswith(PRODUCT_TYPE_PREFIX) else PRODUCT_TYPE_PREFIX + v for v in allowed}
+        query = str(model.warehouse_id) if model.warehouse_id else model.warehouse_code
+        return cls(model.warehouse_code, query, model.report_name, model.classify_by, frozenset(allowed))
+
+    def violates(self, row: StockRow) -> bool:
+        if row.quantity <= 0:
+            return False
+        if self.classify_by == ClassifyBy.PRODUCT_TYPE:
+            return bool(row.product_type) and row.product_type not in self.allowed
+        return row.has_group and row.group_id not in self.allowed and row.group_code not in self.allowed
+
+    def violation(self, row: StockRow) -> Violation:
+        detail = {"group_id": row.group_id, "product_type": row.product_type, "allowed": sorted(self.allowed)}
+        return Violation(
+            warehouse=self.warehouse,
+            product_code=row.product_code,
+            product_name=row.product_name,
+            goods_group=row.group_code or row.group_id,
+            quantity=row.quantity,
+            unit=row.unit or "ks",
+            detail=detail,
+        )
+
+    def evaluate(self, rows: Iterable[StockRow]) -> CheckOutcome:
+        violations = tuple(self.violation(row) for row in rows if self.violates(row))
+        return CheckOutcome(CHECK_NAME, self.warehouse, violations, report_name=self.report_name)
+
+
+def active_rules(warehouses: Iterable[str] = ()) -> list[Rule]:
+    """Enabled rules, limited to ``warehouses`` (codes or ids) when given; unknown ones are an error."""
+    rules = [Rule.of(model) for model in WarehouseRule.objects.filter(enabled=True)]
+    if not rules:
+        # Checking nothing must not look like a pass.
+        raise ValidationError("no warehouse rule is enabled: nothing to check (configure them in the admin)")
+    wanted = set(warehouses)
+    if not wanted:
+        return rules
+    unknown = wanted - {r.warehouse for r in rules} - {r.query for r in rules}
+    if unknown:
+        known = ", ".join(r.warehouse for r in rules) or "none"
+        raise ValidationError(f"unknown warehouse(s) {', '.join(sorted(unknown))}; configured: {known}")
+    return [r for r in rules if r.warehouse in wanted or r.query in wanted]
+
+
+def run_date(context: CheckContext) -> date:
+    """The stock date: ``parameters["date"]`` (YYYY-MM-DD) or today in the service's time zone."""
+    value = context.parameters.get("date")
+    if value:
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ValidationError(f"parameter 'date' must be YYYY-MM-DD, got {value!r}") from None
+    return timezone.localtime(context.now).date()
+
+
+class WarehouseProductTypeCheck:
+    name = CHECK_NAME
+
+    def known_warehouses(self) -> list[str]:
+        return [rule.warehouse for rule in active_rules()] + [rule.query for rule in active_rules()]
+
+    def run(self, context: CheckContext) -> list[CheckOutcome]:
+        rules = active_rules(context.warehouses)
+        on = run_date(context)
+        source = sources.open_source(context.now)
+        try:
+            return [rule.evaluate(source.stock(rule.query, on)) for rule in rules]
+        finally:
+            source.close()

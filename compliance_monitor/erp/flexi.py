@@ -1,0 +1,119 @@
+"""The ABRA Flexi (FlexiBee) JSON format: the envelope, scalar typing, relations, and our row type.
+
+Flexi sends scalars as strings (``"17"``, ``"5.0"``, ``"true"``) or as native JSON depending on the
+server and version; relations as ``"code:ABC"`` strings or, when expanded with ``includes``, as a list
+holding one object. Everything here accepts both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+EVIDENCE_STOCK = "stav-skladu-k-datu"
+STOCK_DETAIL = "custom:cenik(kod,nazev,id,typZasobyK),skupZboz(id,kod,nazev),mj1(kod),stavMJ,stavMJPozad,prumCena"
+STOCK_INCLUDES = "/stav-skladu-k-datu/cenik,/stav-skladu-k-datu/skupZboz,/stav-skladu-k-datu/mj1"
+
+
+class ErpError(Exception):
+    """Anything that went wrong talking to the ERP. Messages never contain credentials."""
+
+
+class ErpAuthError(ErpError):
+    """401: the ERP rejected the user name or password."""
+
+
+class ErpPermissionError(ErpError):
+    """402/403: the user lacks the licence or the right to read this."""
+
+
+class ErpUnavailableError(ErpError):
+    """Timeouts, refused or dropped connections and 5xx answers, after every retry."""
+
+
+class ErpResponseError(ErpError):
+    """The ERP answered ``success: false`` (or 4xx) with a message of its own."""
+
+
+class ErpMalformedResponseError(ErpError):
+    """The body was not the JSON envelope we expect."""
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    """One product's stock in one warehouse on one date (``stav-skladu-k-datu``)."""
+
+    product_code: str
+    product_name: str
+    product_type: str  # the product card's typZasobyK, e.g. "typZasoby.material"; "" if unknown
+    group_id: str  # goods group (skupZboz); all three "" when the product has none
+    group_code: str
+    group_name: str
+    quantity: float
+    unit: str
+
+    @property
+    def has_group(self) -> bool:
+        return bool(self.group_id or self.group_code)
+
+
+def to_float(value: Any) -> float:
+    if value in (None, ""):
+        return 0.0
+    return float(value)
+
+
+def to_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def envelope(body: Any, evidence: str) -> tuple[list[dict[str, Any]], int | None]:
+    """The rows of ``evidence`` and ``@rowCount`` (when asked for) from a ``{"winstrom": …}`` body."""
+    winstrom = body.get("winstrom") if isinstance(body, dict) else None
+    if not isinstance(winstrom, dict):
+        raise ErpMalformedResponseError("ERP answer has no 'winstrom' envelope")
+    if str(winstrom.get("success", "true")).lower() == "false":
+        raise ErpResponseError(f"ERP refused the request: {error_message(winstrom)}")
+    rows = winstrom.get(evidence, [])
+    if not isinstance(rows, list):
+        raise ErpMalformedResponseError(f"ERP answer's '{evidence}' is not a list")
+    count = winstrom.get("@rowCount")
+    return rows, int(count) if count not in (None, "") else None
+
+
+def error_message(winstrom: dict[str, Any]) -> str:
+    """The server's own words, from either error shape."""
+    messages = [str(winstrom["message"])] if winstrom.get("message") else []
+    for result in winstrom.get("results") or []:
+        for error in (result or {}).get("errors") or []:
+            field = f" ({error['for']})" if error.get("for") else ""
+            messages.append(f"{error.get('message', 'error')}{field}")
+    return "; ".join(messages) or "no message"
+
+
+def relation(value: Any) -> dict[str, str]:
+    """A relation as ``{"id", "kod", "nazev", …}``: from an expanded object or a ``code:X`` string."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        return {key: to_text(item) for key, item in value.items()}
+    text = to_text(value)
+    if text.startswith("code:"):
+        return {"kod": text[len("code:") :]}
+    if text.isdigit():
+        return {"id": text}
+    return {}
+
+
+def stock_row(raw: dict[str, Any]) -> StockRow:
+    product, group, unit = relation(raw.get("cenik")), relation(raw.get("skupZboz")), relation(raw.get("mj1"))
+    return StockRow(
+        product_code=product.get("kod", ""),
+        product_name=product.get("nazev", ""),
+        product_type=product.get("typZasobyK", ""),
+        group_id=group.get("id", ""),
+        group_code=group.get("kod", ""),
+        group_name=group.get("nazev", ""),
+        quantity=to_float(raw.get("stavMJ")),
+        unit=unit.get("kod", "").lower(),
+    )

@@ -1,0 +1,254 @@
+"""A local HTTP server speaking the subset of the ABRA Flexi REST API that compliance-monitor uses.
+
+Implements Basic auth, the ``winstrom`` envelope, paging (``limit``/``start``/``add-row-count``),
+``detail``/``includes`` (expanded or ``code:`` relations), ``/c.json``, ``sklad``, ``skupina-zbozi``
+and ``stav-skladu-k-datu`` (GET, and POST ``…/query.json``), with the documented error shapes — over a
+synthetic company. Faults can be switched on to test the connector: an HTTP status (401, 403, 500…),
+slow answers, malformed JSON, dropped connections, for every request or for the next N.
+
+Run it alone (benchmarks, a demo of the real connector)::
+
+    python -m compliance_monitor.erp.server --port 5434 --warehouses 100 --products 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from compliance_monitor.erp import synthetic
+from compliance_monitor.erp.flexi import EVIDENCE_STOCK
+from compliance_monitor.erp.synthetic import Company, Typing
+
+DEFAULT_LIMIT = 20
+
+
+@dataclass
+class Faults:
+    """What goes wrong, for how many more requests (``remaining=None``: every request)."""
+
+    status: int | None = None
+    delay_seconds: float = 0.0
+    malformed: bool = False
+    drop: bool = False
+    remaining: int | None = None
+
+    def take(self) -> Faults | None:
+        if not (self.status or self.delay_seconds or self.malformed or self.drop):
+            return None
+        if self.remaining is not None:
+            if self.remaining <= 0:
+                return None
+            self.remaining -= 1
+        return self
+
+
+@dataclass
+class FlexiState:
+    company: Company
+    username: str = "api"
+    password: str = "secret"  # noqa: S105 — the fake server's own test credential
+    typing: Typing = "string"
+    faults: Faults = field(default_factory=Faults)
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class FlexiServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: FlexiState, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__((host, port), FlexiHandler)
+        self.state = state
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def set_faults(self, **faults: Any) -> None:
+        with self.state.lock:
+            self.state.faults = Faults(**faults)
+
+    def start_in_thread(self) -> FlexiServer:
+        threading.Thread(target=self.serve_forever, args=(0.02,), name="flexi-server", daemon=True).start()
+        return self
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class FlexiHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real server
+    server: FlexiServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._handle(body=None)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._handle(body=self.rfile.read(length) if length else b"")
+
+    def _handle(self, body: bytes | None) -> None:
+        state = self.server.state
+        with state.lock:
+            state.requests += 1
+            fault = state.faults.take()
+        if fault and self._apply(fault):
+            return
+        try:
+            self._authenticate()
+            url = urlsplit(self.path)
+            params = {key: values[-1] for key, values in parse_qs(url.query).items()}
+            if body:
+                params.update(_query_body(body))
+            self._send(200, route(state, url.path, params))
+        except ApiError as error:
+            self._send(error.status, {"winstrom": {"@version": "1.0", "success": "false", "message": error.message}})
+
+    def _apply(self, fault: Faults) -> bool:
+        """Returns True when the fault answered (or refused to answer) the request itself."""
+        if fault.delay_seconds:
+            time.sleep(fault.delay_seconds)
+        if fault.drop:
+            self.close_connection = True
+            self.connection.shutdown(2)  # RST-like: the client sees the connection die mid-request
+            return True
+        if fault.malformed:
+            self._send_raw(200, b'{"winstrom": {"stav-skladu-k-datu": [ {"id": "1", ', "application/json")
+            return True
+        if fault.status:
+            if fault.status >= 500:
+                self._send_raw(fault.status, b"<html><body>Internal Server Error</body></html>", "text/html")
+            else:
+                message = {401: "Neplatné přihlášení", 402: "Chybí licence", 403: "Nedostatečná práva"}
+                error = {"@version": "1.0", "success": "false", "message": message.get(fault.status, "Chyba")}
+                self._send(fault.status, {"winstrom": error})
+            return True
+        return False
+
+    def _authenticate(self) -> None:
+        state = self.server.state
+        expected = base64.b64encode(f"{state.username}:{state.password}".encode()).decode()
+        if self.headers.get("Authorization") != f"Basic {expected}":
+            raise ApiError(401, "Neplatné přihlášení")
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        self._send_raw(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json")
+
+    def _send_raw(self, status: int, data: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _query_body(body: bytes) -> dict[str, str]:
+    """``POST …/query.json`` carries paging and detail in the envelope instead of the query string."""
+    try:
+        winstrom = json.loads(body).get("winstrom", {})
+    except (ValueError, AttributeError):
+        raise ApiError(400, "Chybný formát dotazu") from None
+    return {key: str(value) for key, value in winstrom.items() if not key.startswith("@")}
+
+
+def route(state: FlexiState, path: str, params: dict[str, str]) -> dict[str, Any]:
+    if path == "/c.json":
+        return _envelope("companies", [{"dbNazev": state.company.code, "nazev": "Synthetic company"}], None)
+    parts = path.strip("/").split("/")
+    if len(parts) < 3 or parts[0] != "c" or parts[1] != state.company.code:
+        raise ApiError(404, f"Firma {parts[1] if len(parts) > 1 else ''!r} neexistuje")
+    evidence = parts[2].removesuffix(".json")
+    if evidence == EVIDENCE_STOCK and (len(parts) == 3 or parts[3] == "query.json"):
+        return _stock(state, params)
+    if evidence == "sklad" and len(parts) == 3:
+        rows = [{"id": _s(state, w.id), "kod": w.code, "nazev": w.name} for w in state.company.warehouses]
+        return _paged("sklad", rows, params)
+    if evidence == "skupina-zbozi" and len(parts) == 3:
+        rows = [{"id": _s(state, g.id), "kod": g.code, "nazev": g.name} for g in synthetic.GROUPS]
+        return _paged("skupina-zbozi", rows, params)
+    raise ApiError(404, f"Evidence {evidence!r} neexistuje")
+
+
+def _stock(state: FlexiState, params: dict[str, str]) -> dict[str, Any]:
+    company = state.company
+    warehouse = company.warehouse(params.get("sklad", ""))
+    if warehouse is None:
+        raise ApiError(400, f"Sklad {params.get('sklad')!r} nebyl nalezen")
+    try:
+        on = date.fromisoformat(params["datum"])
+    except (KeyError, ValueError):
+        raise ApiError(400, "Parametr 'datum' (YYYY-MM-DD) je povinný") from None
+    total = company.row_count(warehouse)
+    start, limit = _paging(params, total)
+    expanded = "includes" in params and params.get("detail", "summary").startswith("custom:")
+    rows = [
+        synthetic.render(
+            warehouse, company.row(warehouse, index, on.toordinal()), expanded=expanded, typing=state.typing
+        )
+        for index in range(start, min(total, start + limit))
+    ]
+    return _envelope(EVIDENCE_STOCK, rows, total if params.get("add-row-count") == "true" else None)
+
+
+def _paging(params: dict[str, str], total: int) -> tuple[int, int]:
+    try:
+        start = int(params.get("start", 0))
+        limit = int(params.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        raise ApiError(400, "Parametry 'start' a 'limit' musí být čísla") from None
+    return max(0, start), (total if limit == 0 else max(0, limit))
+
+
+def _paged(evidence: str, rows: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:
+    start, limit = _paging(params, len(rows))
+    count = len(rows) if params.get("add-row-count") == "true" else None
+    return _envelope(evidence, rows[start : start + limit], count)
+
+
+def _envelope(evidence: str, rows: list[dict[str, Any]], row_count: int | None) -> dict[str, Any]:
+    winstrom: dict[str, Any] = {"@version": "1.0"}
+    if row_count is not None:
+        winstrom["@rowCount"] = str(row_count)
+    winstrom[evidence] = rows
+    return {"winstrom": winstrom}
+
+
+def _s(state: FlexiState, value: Any) -> Any:
+    return str(value) if state.typing == "string" else value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5434)
+    parser.add_argument("--warehouses", type=int, default=0, help="a large synthetic company (0 = the demo one)")
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--typing", choices=["string", "native"], default="string")
+    parser.add_argument("--user", default="api")
+    parser.add_argument("--password", default="secret")
+    args = parser.parse_args()
+    company = Company.large(args.warehouses, args.products) if args.warehouses else Company()
+    state = FlexiState(company, username=args.user, password=args.password, typing=args.typing)
+    server = FlexiServer(state, args.host, args.port)
+    print(f"Flexi-format server on {server.url}/c/{company.code}/ (user {args.user})", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
