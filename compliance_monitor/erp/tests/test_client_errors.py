@@ -57,7 +57,7 @@ def test_a_passing_server_error_is_ridden_out_by_a_retry(client: FlexiClient, fl
 
 def test_a_slow_server_times_out_and_is_reported_unreachable(client: FlexiClient, flexi: FlexiServer) -> None:
     flexi.set_faults(delay_seconds=0.6)
-    with pytest.raises(ErpUnavailableError, match="timed out after 0.3 s"):
+    with pytest.raises(ErpUnavailableError, match=r"timed out after 0\.3 s"):
         read(client)
 
 
@@ -80,7 +80,7 @@ def test_malformed_json_is_a_clear_error(client: FlexiClient, flexi: FlexiServer
 
 
 def test_a_refusal_carries_the_servers_own_message(client: FlexiClient) -> None:
-    with pytest.raises(ErpResponseError, match="HTTP 400 .*Sklad 'code:NOWHERE' nebyl nalezen"):
+    with pytest.raises(ErpResponseError, match=r"HTTP 400 .*Sklad 'code:NOWHERE' nebyl nalezen"):
         read(client, "NOWHERE")
 
 
