@@ -119,3 +119,19 @@ def start_beat(log_dir: Path, *, fake_start: str | None = None) -> Process:
     beat = Process("beat", args, log_dir)
     beat.wait_for_output("beat: Starting")
     return beat
+
+
+def wait_for_steady_beat(beat: Process, *, timeout: float = 10) -> None:
+    """Wait until beat has loaded its schedule *and* noted the change stamp.
+
+    django-celery-beat misses a change made between its initial read and its first change check (the
+    stamp is first recorded, not compared), so tests change schedules only after two dispatches.
+    """
+    from tests.processes import wait_until
+
+    wait_until(
+        lambda: beat.output().count("Sending due task compliance-sweep") >= 2,
+        timeout=timeout,
+        interval=0.05,
+        what="beat's steady loop",
+    )

@@ -260,6 +260,23 @@ def ensure_default_jobs(*, now: datetime) -> list[Job]:
     return [job]
 
 
+DEMO_JOB_NAME = "demo-every-10-minutes"
+
+
+def ensure_demo(*, now: datetime) -> list[Execution]:
+    """Demo profile: a frequent job (the demo stock drifts every 10 minutes) and a first run right away."""
+    if not Job.objects.filter(name=DEMO_JOB_NAME).exists():
+        create_job(
+            now=now,
+            name=DEMO_JOB_NAME,
+            description="Demo: the synthetic company's stock drifts, so violations come and go between runs",
+            cron="*/10 * * * *",
+            checks=default_checks(),
+        )
+    never_ran = Job.objects.filter(enabled=True, execution_count=0, executions__isnull=True)
+    return [trigger(job, by=SCHEDULER, now=now, reason="first run at start-up") for job in never_ran]
+
+
 def default_checks() -> list[str]:
     from compliance_monitor.checks.warehouse import CHECK_NAME
 

@@ -46,6 +46,10 @@ def workers(
 
 
 @pytest.fixture
-def engine(workers: list[Process], django_db_serialized_rollback: None, transactional_db: None) -> list[Process]:
-    """Running workers plus a database they can see (seed data restored after each test's flush)."""
+def engine(workers: list[Process], transactional_db: None) -> list[Process]:
+    """Running workers plus a database they can see, with the seed data each flush removes."""
+    from compliance_monitor.checks.defaults import ensure_default_rules
+    from compliance_monitor.checks.models import WarehouseRule
+
+    ensure_default_rules(WarehouseRule)
     return workers

@@ -10,7 +10,7 @@ from django.utils import timezone
 from compliance_monitor.jobs import services
 from compliance_monitor.jobs.models import Execution, Status, Trigger
 from tests.acceptance.helpers import make_job
-from tests.processes import start_beat, wait_until
+from tests.processes import start_beat, wait_for_steady_beat, wait_until
 
 pytestmark = pytest.mark.workers
 # Beat's clock starts shortly before a minute boundary, so a cron test waits seconds, not a minute.
@@ -28,6 +28,7 @@ def test_schedule_changes_and_enable_disable_take_effect_in_the_running_beat(
         disabled = make_job("disabled", cron="* * * * *")
     beat = start_beat(process_logs, fake_start=BEAT_START.isoformat())
     try:
+        wait_for_steady_beat(beat)
         with time_machine.travel(BOUNDARY - timedelta(seconds=5)):  # after beat started, before the boundary
             services.update_schedule(rescheduled, cron_expression="* * * * *", now=timezone.now())
             services.enable(enabled, by="t", now=timezone.now())

@@ -160,3 +160,13 @@ def test_an_unknown_warehouse_is_refused_before_the_run(make_job, now) -> None:
         services.trigger(job, by="a", now=now, warehouses=["MATERIAL", "ATLANTIS"])
     assert "unknown warehouse(s) ATLANTIS" in caught.value.message_dict["warehouses"][0]
     assert not Execution.objects.exists()
+
+
+def test_the_demo_adds_a_frequent_job_and_runs_every_new_job_once_at_start(db, now) -> None:
+    services.ensure_default_jobs(now=now)
+
+    first = services.ensure_demo(now=now)
+    again = services.ensure_demo(now=now)
+
+    assert {e.job.name for e in first} == {"warehouse-compliance", "demo-every-10-minutes"}
+    assert again == []  # queued runs count: nothing is triggered twice

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from compliance_monitor.erp import sources
 from compliance_monitor.jobs import services
 from compliance_monitor.supervisor import Child, Supervisor
 
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         now = timezone.now()
         for job in services.ensure_default_jobs(now=now):
             self.stdout.write(f"created default job {job.name} ({job.cron})")
+        if sources.is_demo():
+            started = services.ensure_demo(now=now)
+            self.stdout.write(f"demo data (no CM_ERP_URL set); first runs queued: {len(started)}")
         self._ensure_admin()
         self.stdout.write(f"compliance-monitor on http://{host}:{port}/  (admin: http://{host}:{port}/admin/)")
         sys.exit(Supervisor(self._children(host, port, run_workers)).run())
