@@ -53,14 +53,16 @@ class Supervisor:
         return 0
 
     def stop_all(self) -> None:
+        # SIGTERM to each main process only: a Celery worker stops its own pool. Signalling the whole group
+        # can kill a pool child that holds the pool's queue lock and deadlock the parent's shutdown.
         for process in self.running.values():
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                process.terminate()
         deadline = time.monotonic() + GRACE_SECONDS
         for name, process in self.running.items():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 log.warning("process_killed", process=name)
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)  # the whole group: no orphaned pool children
                 process.wait()

@@ -69,7 +69,7 @@ class Process:
     def stop(self) -> None:
         if self.popen.poll() is not None:
             return
-        os.killpg(self.popen.pid, signal.SIGTERM)
+        self.popen.terminate()  # the main process only; it stops its pool (see supervisor.stop_all)
         try:
             self.popen.wait(timeout=15)
         except subprocess.TimeoutExpired:

@@ -274,7 +274,7 @@ def ensure_demo(*, now: datetime) -> list[Execution]:
             checks=default_checks(),
         )
     never_ran = Job.objects.filter(enabled=True, execution_count=0, executions__isnull=True)
-    return [trigger(job, by=SCHEDULER, now=now, reason="first run at start-up") for job in never_ran]
+    return [trigger(job, by="serve", now=now, reason="first run at start-up") for job in never_ran]
 
 
 def default_checks() -> list[str]:
