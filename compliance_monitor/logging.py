@@ -54,6 +54,7 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "INFO"},
+            "httpx": {"level": "WARNING"},  # one line per ERP page is noise; our client logs what matters
             "celery": {"level": level},
         },
     }

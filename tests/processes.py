@@ -88,6 +88,7 @@ def start_worker(
     queues: str = "runs,control",
     wait: bool = True,
     env: dict[str, str] | None = None,
+    extra: list[str] | None = None,
 ) -> Process:
     args = celery(
         "worker",
@@ -104,6 +105,7 @@ def start_worker(
         "--without-heartbeat",
         "-l",
         "INFO",
+        *(extra or []),
     )
     worker = Process(name, args, log_dir, env)
     if wait:
@@ -116,7 +118,7 @@ def start_beat(log_dir: Path, *, fake_start: str | None = None) -> Process:
     args = celery("beat", "-l", "DEBUG", "--max-interval", "1", "-s", str(log_dir / "beat-schedule"))
     if fake_start:
         args = [sys.executable, str(ROOT / "tests" / "fake_clock.py"), fake_start, *args[1:]]
-    beat = Process("beat", args, log_dir)
+    beat = Process("beat", args, log_dir, env={"CM_LOG_LEVEL": "DEBUG"})  # DEBUG: its loop is visible
     beat.wait_for_output("beat: Starting")
     return beat
 
@@ -125,13 +127,8 @@ def wait_for_steady_beat(beat: Process, *, timeout: float = 10) -> None:
     """Wait until beat has loaded its schedule *and* noted the change stamp.
 
     django-celery-beat misses a change made between its initial read and its first change check (the
-    stamp is first recorded, not compared), so tests change schedules only after two dispatches.
+    stamp is first recorded, not compared), so schedules change only after beat's second loop.
     """
-    from tests.processes import wait_until
-
     wait_until(
-        lambda: beat.output().count("Sending due task compliance-sweep") >= 2,
-        timeout=timeout,
-        interval=0.05,
-        what="beat's steady loop",
+        lambda: beat.output().count("beat: Waking up") >= 2, timeout=timeout, interval=0.05, what="beat's steady loop"
     )

@@ -106,14 +106,28 @@ def relation(value: Any) -> dict[str, str]:
 
 
 def stock_row(raw: dict[str, Any]) -> StockRow:
-    product, group, unit = relation(raw.get("cenik")), relation(raw.get("skupZboz")), relation(raw.get("mj1"))
+    # The hot path of a check (a million calls per big run): only the fields we need are converted.
+    product, group, unit = _related(raw.get("cenik")), _related(raw.get("skupZboz")), _related(raw.get("mj1"))
     return StockRow(
-        product_code=product.get("kod", ""),
-        product_name=product.get("nazev", ""),
-        product_type=product.get("typZasobyK", ""),
-        group_id=group.get("id", ""),
-        group_code=group.get("kod", ""),
-        group_name=group.get("nazev", ""),
+        product_code=_field(product, "kod"),
+        product_name=_field(product, "nazev"),
+        product_type=_field(product, "typZasobyK"),
+        group_id=_field(group, "id"),
+        group_code=_field(group, "kod"),
+        group_name=_field(group, "nazev"),
         quantity=to_float(raw.get("stavMJ")),
-        unit=unit.get("kod", "").lower(),
+        unit=_field(unit, "kod").lower(),
     )
+
+
+def _related(value: Any) -> dict[str, Any]:
+    if isinstance(value, list):
+        return value[0] if value and isinstance(value[0], dict) else {}
+    if isinstance(value, dict):
+        return value
+    return relation(value)  # "code:ABC" or an id
+
+
+def _field(record: dict[str, Any], key: str) -> str:
+    value = record.get(key)
+    return "" if value is None else str(value)

@@ -7,18 +7,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance_monitor.jobs import services
-from compliance_monitor.jobs.models import Execution, Job
+from compliance_monitor.jobs.models import JOB_STATE, Execution, Job
 
 ENGINE_FIELDS = (
-    "next_run_at",
-    "last_run_at",
-    "last_status",
-    "execution_count",
-    "failure_count",
-    "consecutive_failures",
-    "disabled_reason",
-    "disabled_at",
-    "disabled_by",
+    *(f for f in JOB_STATE if f != "enabled"),
     "lease_owner",
     "lease_expires_at",
     "created_at",

@@ -7,8 +7,10 @@ when *all* fields match — day of month AND day of week.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice, takewhile
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from celery.schedules import ParseException, crontab_parser
@@ -106,36 +108,32 @@ def next_fire_times(expression: str, tz_name: str, *, after: datetime, count: in
 
 
 def next_fire_times_of(spec: CronSpec, tz: ZoneInfo, *, after: datetime, count: int) -> list[datetime]:
-    start = after.astimezone(tz)
-    results: list[datetime] = []
-    day = start.date()
+    return list(islice(fire_times(spec, tz, after=after), count))
+
+
+def fire_times(spec: CronSpec, tz: ZoneInfo, *, after: datetime) -> Iterator[datetime]:
+    """Fire times strictly after ``after``, in order, as aware UTC datetimes (lazily, up to 5 years)."""
+    day = after.astimezone(tz).date()
     for _ in range(SEARCH_DAYS):
         if spec.matches_day(day):
-            results.extend(_fires_on(spec, tz, day, after=after, limit=count - len(results)))
-            if len(results) >= count:
-                break
+            yield from _fires_on(spec, tz, day, after=after)
         day += timedelta(days=1)
-    return results
 
 
-def _fires_on(spec: CronSpec, tz: ZoneInfo, day: date, *, after: datetime, limit: int) -> list[datetime]:
-    fires: list[datetime] = []
+def _fires_on(spec: CronSpec, tz: ZoneInfo, day: date, *, after: datetime) -> Iterator[datetime]:
     for hour in sorted(spec.hour):
         for minute in sorted(spec.minute):
             local = datetime.combine(day, time(hour, minute), tzinfo=tz)
             utc = local.astimezone(UTC)
             # A wall time that does not exist (spring-forward gap) is skipped, as beat skips it.
-            if utc <= after or utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
-                continue
-            fires.append(utc)
-            if len(fires) >= limit:
-                return fires
-    return fires
+            if utc > after and utc.astimezone(tz).replace(tzinfo=None) == local.replace(tzinfo=None):
+                yield utc
 
 
 def latest_fire_time(expression: str, tz_name: str, *, at: datetime, within: timedelta) -> datetime | None:
     """The last fire time at or before ``at`` (looking back ``within``): the cron slot a beat tick is for."""
-    window_start = at - within
-    fires = next_fire_times(expression, tz_name, after=window_start, count=24 * 60)
-    due = [fire for fire in fires if fire <= at]
-    return due[-1] if due else None
+    due = takewhile(lambda fire: fire <= at, fire_times(parse(expression), ZoneInfo(tz_name), after=at - within))
+    latest = None
+    for latest in due:  # noqa: B007 — we want the last one
+        pass
+    return latest

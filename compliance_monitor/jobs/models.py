@@ -22,6 +22,39 @@ HEALTHY_FAILURE_RATE = 10.0  # percent
 LONG_RUNNING = timedelta(minutes=15)
 
 
+# What an operator configures on a job, and what the engine keeps up to date on it. One list each, for
+# the service (what may change), the admin (what is read-only) and every rendering of a job.
+JOB_SETTINGS = (
+    "description",
+    "cron",
+    "timezone",
+    "checks",
+    "warehouses",
+    "default_parameters",
+    "queue",
+    "timeout_seconds",
+    "max_retries",
+    "retry_backoff_seconds",
+    "auto_disable_on_failures",
+    "max_consecutive_failures",
+)
+JOB_STATE = (
+    "enabled",
+    "disabled_reason",
+    "disabled_at",
+    "disabled_by",
+    "next_run_at",
+    "last_run_at",
+    "last_status",
+    "last_success_at",
+    "last_failure_at",
+    "last_error",
+    "execution_count",
+    "failure_count",
+    "consecutive_failures",
+)
+
+
 def default_timezone() -> str:
     from django.conf import settings
 

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 
 from compliance_monitor.checks import registry
 from compliance_monitor.jobs import cron, dispatch, scheduler
-from compliance_monitor.jobs.models import Execution, Job, Trigger
+from compliance_monitor.jobs.models import JOB_SETTINGS, Execution, Job, Trigger
 
 log = structlog.get_logger(__name__)
 SCHEDULER = "scheduler"
@@ -23,22 +23,7 @@ DEFAULT_JOB_NAME = "warehouse-compliance"
 DEFAULT_HISTORY_LIMIT = 50
 MAX_HISTORY_LIMIT = 1000
 # Job fields an operator may change; everything else is bookkeeping kept by the engine.
-EDITABLE_FIELDS = frozenset(
-    {
-        "description",
-        "cron",
-        "timezone",
-        "checks",
-        "warehouses",
-        "default_parameters",
-        "queue",
-        "timeout_seconds",
-        "max_retries",
-        "retry_backoff_seconds",
-        "auto_disable_on_failures",
-        "max_consecutive_failures",
-    }
-)
+EDITABLE_FIELDS = frozenset(JOB_SETTINGS)
 
 
 class JobDisabledError(Exception):

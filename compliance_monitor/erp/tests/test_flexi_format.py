@@ -15,8 +15,26 @@ def test_relations_read_from_expanded_objects_code_strings_and_ids() -> None:
 
 
 def test_a_row_without_a_goods_group_has_none() -> None:
-    row = flexi.stock_row({"cenik": "code:P1", "skupZboz": "", "stavMJ": "2.0"})
-    assert not row.has_group and row.quantity == 2.0
+    row = flexi.stock_row({"cenik": "code:P1", "skupZboz": "", "stavMJ": "2.0", "mj1": "code:KG"})
+    assert not row.has_group and (row.product_code, row.quantity, row.unit) == ("P1", 2.0, "kg")
+
+
+def test_a_row_reads_expanded_relations_with_native_values() -> None:
+    row = flexi.stock_row(
+        {
+            "cenik": [{"kod": "P2", "nazev": "Bolt", "typZasobyK": "typZasoby.material"}],
+            "skupZboz": [{"id": 3, "kod": "MATERIAL"}],
+            "stavMJ": 4,
+            "mj1": [{"kod": "KS"}],
+        }
+    )
+    assert (row.product_code, row.group_id, row.group_code, row.quantity, row.unit) == (
+        "P2",
+        "3",
+        "MATERIAL",
+        4.0,
+        "ks",
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from compliance_monitor import cli
 from compliance_monitor.jobs import conflicts, services, stats
-from compliance_monitor.jobs.models import Job
+from compliance_monitor.jobs.models import JOB_SETTINGS, JOB_STATE, Job
 
 SETTABLE: dict[str, tuple[str, Callable[[str], Any]]] = {
     # option → (job field, parser)
@@ -213,31 +213,7 @@ class Command(BaseCommand):
 
 
 def job_summary(job: Job) -> dict[str, Any]:
-    fields = (
-        "name",
-        "description",
-        "cron",
-        "timezone",
-        "checks",
-        "warehouses",
-        "default_parameters",
-        "queue",
-        "enabled",
-        "disabled_reason",
-        "disabled_at",
-        "disabled_by",
-        "timeout_seconds",
-        "max_retries",
-        "retry_backoff_seconds",
-        "auto_disable_on_failures",
-        "max_consecutive_failures",
-        "next_run_at",
-        "last_run_at",
-        "last_status",
-        "execution_count",
-        "failure_count",
-        "consecutive_failures",
-    )
+    fields = ("name", *JOB_SETTINGS, *JOB_STATE)
     derived = {
         "requires_attention": job.requires_attention,
         "failure_rate": job.failure_rate,

@@ -16,6 +16,10 @@ from compliance_monitor.erp import sources
 from compliance_monitor.jobs import services
 from compliance_monitor.supervisor import Child, Supervisor
 
+# Ticks and sweeps take milliseconds: let the control worker take many at once, or a burst of due jobs
+# waits one broker poll per tick. (Runs keep prefetch 1: a long run must not hoard queued ones.)
+CONTROL_PREFETCH = ["--prefetch-multiplier", "16"]
+
 
 class Command(BaseCommand):
     help = "Run the service: migrate, default jobs, web server, Celery workers and beat. Ctrl-C stops all."
@@ -60,7 +64,10 @@ class Command(BaseCommand):
             ),
             Child("runs-worker", [*celery, "worker", "-Q", "runs", "-c", str(run_workers), "-n", "runs@%h", *quiet]),
             # Ticks and sweeps get their own process so long runs never delay them.
-            Child("control-worker", [*celery, "worker", "-Q", "control", "-c", "1", "-n", "control@%h", *quiet]),
+            Child(
+                "control-worker",
+                [*celery, "worker", "-Q", "control", "-c", "1", "-n", "control@%h", *CONTROL_PREFETCH, *quiet],
+            ),
             Child("beat", [*celery, "beat", "-l", "INFO", "-s", str(settings.DATA_DIR / "beat-schedule")]),
         ]
 

@@ -1,0 +1,133 @@
+"""Warehouse check throughput over HTTP: full evaluation vs. merely fetching and parsing the pages.
+
+    .venv/bin/python bench/erp_evaluation.py --warehouses 100 --products 10000   # 1,000,000 rows
+
+The local Flexi-format server runs in its own process (as a real ERP would), serving a synthetic
+company. Two passes over every warehouse, same client, same page size (1000):
+* fetch+parse: HTTP + JSON decoding of every page (the floor any evaluation pays);
+* evaluate: the check's full path — rows parsed into StockRow, judged by the rule, violations built.
+Reports wall time, rows/s, the ratio evaluate / fetch+parse, and peak Python heap (tracemalloc) of each
+pass: it must not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_monitor.settings")
+DAY = date(2026, 3, 2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def timed(work: Callable[[], int]) -> dict[str, float]:
+    started = time.perf_counter()
+    rows = work()
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds)}
+
+
+def peak_heap_mib(work: Callable[[], int]) -> float:
+    """Peak Python heap of a separate pass (tracemalloc slows code down, so never while timing)."""
+    tracemalloc.start()
+    work()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return round(peak / 2**20, 2)
+
+
+def run(warehouses: int, products: int) -> dict[str, object]:
+    import django
+
+    django.setup()
+    from compliance_monitor.checks.models import ClassifyBy
+    from compliance_monitor.checks.warehouse import Rule
+    from compliance_monitor.erp import flexi
+    from compliance_monitor.erp.client import ErpConfig, FlexiClient
+    from compliance_monitor.erp.synthetic import GROUPS, Company
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "compliance_monitor.erp.server",
+            "--port",
+            str(port),
+            "--warehouses",
+            str(warehouses),
+            "--products",
+            str(products),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    server.stdout.readline()  # "Flexi-format server on …": it is listening
+    company = Company.large(warehouses, products)
+    rules = [
+        Rule(w.code, w.code, "", ClassifyBy.GOODS_GROUP, frozenset({str(w.home_group)})) for w in company.warehouses
+    ]
+    params = {"detail": flexi.STOCK_DETAIL, "includes": flexi.STOCK_INCLUDES, "datum": DAY.isoformat()}
+    violations = 0
+
+    def fetch_and_parse() -> int:
+        with FlexiClient(ErpConfig(f"http://127.0.0.1:{port}", "big", "api", "secret")) as client:
+            return sum(
+                1
+                for rule in rules
+                for _ in client.pages(flexi.EVIDENCE_STOCK, {**params, "sklad": f"code:{rule.query}"})
+            )
+
+    def evaluate(subset: list[Rule] = rules) -> int:
+        nonlocal violations
+        with FlexiClient(ErpConfig(f"http://127.0.0.1:{port}", "big", "api", "secret")) as client:
+            outcomes = [rule.evaluate(client.stock(rule.query, DAY)) for rule in subset]
+        violations = sum(len(o.violations) for o in outcomes)
+        return len(subset) * products
+
+    try:
+        evaluate(rules[:1])  # warm-up: connections, imports
+        baseline, full = timed(fetch_and_parse), timed(evaluate)
+        full["peak_heap_mib"] = peak_heap_mib(evaluate)
+        full["peak_heap_mib_one_tenth_of_the_rows"] = peak_heap_mib(lambda: evaluate(rules[: max(1, warehouses // 10)]))
+        evaluate()  # leave `violations` for the full set
+    finally:
+        server.terminate()
+        server.wait()
+    assert len(GROUPS) == 4
+    return {
+        "warehouses": warehouses,
+        "products": products,
+        "fetch_and_parse": baseline,
+        "evaluate": full,
+        "ratio": round(full["seconds"] / baseline["seconds"], 3),
+        "violations": violations,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--warehouses", type=int, default=100)
+    parser.add_argument("--products", type=int, default=10_000)
+    args = parser.parse_args()
+    print(json.dumps(run(args.warehouses, args.products), indent=2))
+
+
+if __name__ == "__main__":
+    main()
