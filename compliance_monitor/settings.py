@@ -33,6 +33,7 @@ def env_float(name: str, default: float) -> float:
 
 DATA_DIR = Path(os.environ.get("CM_DATA_DIR", BASE_DIR / "var"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+(DATA_DIR / "static").mkdir(exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 # The embedded profile runs on a laptop; a real deployment must set its own key.

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 class OutcomeStatus(StrEnum):
     PASSED = "passed"
     VIOLATED = "violated"
+    ERROR = "error"  # the warehouse could not be checked; the run fails
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,17 @@ class CheckOutcome:
     warehouse: str
     violations: tuple[Violation, ...] = ()
     report_name: str = ""
+    error: str = ""
 
     @property
     def status(self) -> OutcomeStatus:
+        if self.error:
+            return OutcomeStatus.ERROR
         return OutcomeStatus.VIOLATED if self.violations else OutcomeStatus.PASSED
 
     @property
     def is_success(self) -> bool:
-        return not self.violations
+        return self.status == OutcomeStatus.PASSED
 
     @property
     def message(self) -> str:
@@ -63,6 +67,19 @@ class CheckContext:
     now: datetime
     parameters: dict[str, Any] = field(default_factory=dict)
     warehouses: tuple[str, ...] = ()  # empty = every warehouse the check knows
+
+
+PARTIAL_OUTCOMES = "compliance_partial_outcomes"
+
+
+def attach_outcomes(exc: BaseException, outcomes: list[CheckOutcome]) -> BaseException:
+    """Let a failing run keep what was found before the failure (and which warehouse failed)."""
+    setattr(exc, PARTIAL_OUTCOMES, [*outcomes, *partial_outcomes(exc)])
+    return exc
+
+
+def partial_outcomes(exc: BaseException) -> list[CheckOutcome]:
+    return list(getattr(exc, PARTIAL_OUTCOMES, []))
 
 
 class Check(Protocol):

@@ -11,6 +11,7 @@ from django.db import models
 class ResultStatus(models.TextChoices):
     PASSED = "passed"
     VIOLATED = "violated"
+    ERROR = "error"
 
 
 class CheckResult(models.Model):
@@ -21,6 +22,7 @@ class CheckResult(models.Model):
     status = models.CharField(max_length=16, choices=ResultStatus.choices)
     violation_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, help_text="Legacy message: 'PROD001 (5ks), PROD002 (3ks)'.")
+    error = models.TextField(blank=True, help_text="Why this warehouse could not be checked.")
 
     class Meta:
         ordering = ["check_name", "warehouse"]

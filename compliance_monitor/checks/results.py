@@ -24,6 +24,7 @@ def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome]) -> No
             status=outcome.status.value,
             violation_count=len(outcome.violations),
             message=outcome.message,
+            error=outcome.error,
         )
         Violation.objects.bulk_create(
             (

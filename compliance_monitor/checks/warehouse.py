@@ -15,10 +15,10 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from compliance_monitor.checks.base import CheckContext, CheckOutcome, Violation
+from compliance_monitor.checks.base import CheckContext, CheckOutcome, Violation, attach_outcomes
 from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
 from compliance_monitor.erp import sources
-from compliance_monitor.erp.flexi import StockRow
+from compliance_monitor.erp.flexi import ErpError, StockRow
 
 CHECK_NAME = "warehouse.product_types"
 PRODUCT_TYPE_PREFIX = "typZasoby."
@@ -103,7 +103,15 @@ class WarehouseProductTypeCheck:
         rules = active_rules(context.warehouses)
         on = run_date(context)
         source = sources.open_source(context.now)
+        outcomes: list[CheckOutcome] = []
         try:
-            return [rule.evaluate(source.stock(rule.query, on)) for rule in rules]
+            for rule in rules:
+                try:
+                    outcomes.append(rule.evaluate(source.stock(rule.query, on)))
+                except ErpError as exc:
+                    failed = CheckOutcome(CHECK_NAME, rule.warehouse, report_name=rule.report_name, error=str(exc))
+                    attach_outcomes(exc, [*outcomes, failed])
+                    raise
         finally:
             source.close()
+        return outcomes

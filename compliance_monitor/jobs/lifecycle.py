@@ -88,9 +88,10 @@ class Result:
     error_traceback: str = ""
 
     @classmethod
-    def from_exception(cls, status: Status, exc: BaseException) -> Result:
+    def from_exception(cls, status: Status, exc: BaseException, outcomes: list[CheckOutcome] | None = None) -> Result:
         return cls(
             status,
+            outcomes=tuple(outcomes or ()),
             error_type=type(exc).__name__,
             error_message=str(exc) or type(exc).__name__,
             error_traceback="".join(tb.format_exception(exc)),
@@ -126,7 +127,7 @@ def _record_result(execution: Execution, result: Result, now: datetime) -> None:
     execution.error_traceback = result.error_traceback
     execution.total_reports = len(outcomes)
     execution.successful_reports = sum(1 for outcome in outcomes if outcome.is_success)
-    execution.violation_reports = execution.total_reports - execution.successful_reports
+    execution.violation_reports = sum(1 for outcome in outcomes if outcome.violations)
     execution.save()
     if outcomes:
         from compliance_monitor.checks.results import store_outcomes

@@ -15,7 +15,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from compliance_monitor.checks import registry
-from compliance_monitor.checks.base import CheckContext, CheckOutcome
+from compliance_monitor.checks.base import CheckContext, CheckOutcome, attach_outcomes, partial_outcomes
 from compliance_monitor.jobs import lifecycle
 from compliance_monitor.jobs.lifecycle import Result
 from compliance_monitor.jobs.models import Execution, Status
@@ -49,10 +49,10 @@ def _evaluate(execution: Execution, clock: Clock) -> Result:
     try:
         outcomes = run_checks(execution, clock())
     except SoftTimeLimitExceeded as exc:
-        return Result.from_exception(Status.TIMED_OUT, exc)
-    except Exception as exc:
+        return Result.from_exception(Status.TIMED_OUT, exc, partial_outcomes(exc))
+    except Exception as exc:  # any check error fails the run, with its traceback and what was found before
         log.exception("execution_check_failed", error_type=type(exc).__name__)
-        return Result.from_exception(Status.FAILED, exc)
+        return Result.from_exception(Status.FAILED, exc, partial_outcomes(exc))
     return Result(Status.SUCCEEDED, tuple(outcomes))
 
 
@@ -67,7 +67,11 @@ def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:
     )
     outcomes: list[CheckOutcome] = []
     for name in job.checks:
-        check_outcomes = registry.get(name).run(context)
+        try:
+            check_outcomes = registry.get(name).run(context)
+        except BaseException as exc:
+            attach_outcomes(exc, outcomes)  # earlier checks' findings are kept with the failed run
+            raise
         log.info(
             "check_finished",
             check=name,

@@ -35,4 +35,6 @@ def test_a_failing_erp_fails_the_run_with_the_error_and_the_worker_lives_on(engi
 
     assert (failed.status, failed.error_type) == (Status.FAILED, "ErpAuthError")
     assert "rejected the credentials of user 'api'" in failed.error_message and "pw" not in failed.error_message
+    first = failed.check_results.get()  # the first warehouse failed: it is recorded as an error result
+    assert first.status == "error" and "HTTP 401" in first.error and failed.total_reports == 1
     assert wait_final(trigger(job)).status == Status.SUCCEEDED

@@ -81,3 +81,17 @@ def test_the_cli_exits_2_when_the_erp_is_down(db: None, erp: FlexiServer) -> Non
     with pytest.raises(CommandError, match="ERP unreachable") as caught:
         call_command("checks", "run", stdout=StringIO())
     assert caught.value.returncode == 2
+
+
+def test_a_failed_warehouse_is_recorded_as_an_error_result_with_what_came_before(db: None, erp: FlexiServer) -> None:
+    from compliance_monitor.checks.base import OutcomeStatus, partial_outcomes
+
+    erp.set_faults(status=403, remaining=None)
+    erp.state.faults.remaining = None
+    context = CheckContext(uuid.uuid4(), "job", NOW, {"date": "2026-03-02"}, ("MATERIAL",))
+    with pytest.raises(Exception) as caught:
+        WarehouseProductTypeCheck().run(context)
+
+    (outcome,) = partial_outcomes(caught.value)
+    assert (outcome.warehouse, outcome.status) == ("MATERIAL", OutcomeStatus.ERROR)
+    assert "HTTP 403" in outcome.error and not outcome.is_success
