@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_monitor.settings")
 
 app = Celery("compliance_monitor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["compliance_monitor.jobs"])
+app.autodiscover_tasks(["compliance_monitor.jobs", "compliance_monitor.alerts"])
 
 
 @app.on_after_configure.connect
@@ -24,6 +24,11 @@ def _sweeps(sender: Celery, **_: object) -> None:
             "task": "compliance_monitor.jobs.tasks.sweep",
             "schedule": settings.CM_SWEEP_SECONDS,
             "options": {"queue": "control", "expires": settings.CM_SWEEP_SECONDS * 2},
+        },
+        "compliance-review-missed": {
+            "task": "compliance_monitor.alerts.tasks.review_missed",
+            "schedule": 60.0,
+            "options": {"queue": "control", "expires": 120},
         },
         "compliance-housekeeping": {
             "task": "compliance_monitor.jobs.tasks.housekeeping",

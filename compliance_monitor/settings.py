@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "compliance_monitor.checks",
     "compliance_monitor.jobs",
+    "compliance_monitor.alerts",
 ]
 
 MIDDLEWARE = [

@@ -23,12 +23,22 @@ class CheckResult(models.Model):
     violation_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, help_text="Legacy message: 'PROD001 (5ks), PROD002 (3ks)'.")
     error = models.TextField(blank=True, help_text="Why this warehouse could not be checked.")
+    compared_with = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The previous successful run's result for this check and warehouse.",
+    )
+    fixed = models.JSONField(default=list, blank=True, help_text="Violations of the compared run gone in this one.")
 
     class Meta:
         ordering = ["check_name", "warehouse"]
         constraints = [
             models.UniqueConstraint(fields=["execution", "check_name", "warehouse"], name="check_result_unique")
         ]
+        indexes = [models.Index(fields=["check_name", "warehouse"], name="check_result_identity")]
 
     def __str__(self) -> str:
         return f"{self.check_name} {self.warehouse}: {self.status}"
@@ -38,8 +48,19 @@ class CheckResult(models.Model):
         return self.status == ResultStatus.PASSED
 
 
+class Change(models.TextChoices):
+    NEW = "new"
+    PERSISTING = "persisting"
+
+
 class Violation(models.Model):
     result = models.ForeignKey(CheckResult, on_delete=models.CASCADE, related_name="violations")
+    change = models.CharField(
+        max_length=12,
+        choices=Change.choices,
+        blank=True,
+        help_text="Against the previous successful run; blank when not compared.",
+    )
     warehouse = models.CharField(max_length=64)
     product_code = models.CharField(max_length=100)
     product_name = models.CharField(max_length=300, blank=True)

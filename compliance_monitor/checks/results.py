@@ -1,21 +1,26 @@
-"""Persisting check outcomes of an execution."""
+"""Persisting check outcomes of an execution, and how they differ from the previous successful run."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from compliance_monitor.checks.base import CheckOutcome
-from compliance_monitor.checks.models import CheckResult, Violation
+from compliance_monitor.checks.models import Change, CheckResult, Violation
 
 if TYPE_CHECKING:
     from compliance_monitor.jobs.models import Execution
 
 BULK_BATCH = 1000
+SUCCEEDED = "succeeded"
 
 
 def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome]) -> None:
+    """Store results and violations; a successful run also records new / persisting / fixed violations."""
+    compare = execution.status == SUCCEEDED
     for outcome in outcomes:
+        previous = previous_result(outcome, execution) if compare and not outcome.error else None
+        seen_before = _codes(previous)
         result = CheckResult.objects.create(
             execution=execution,
             check_name=outcome.check,
@@ -25,20 +30,52 @@ def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome]) -> No
             violation_count=len(outcome.violations),
             message=outcome.message,
             error=outcome.error,
+            compared_with=previous,
+            fixed=_fixed(previous, {v.product_code for v in outcome.violations}),
         )
         Violation.objects.bulk_create(
-            (
-                Violation(
-                    result=result,
-                    warehouse=v.warehouse,
-                    product_code=v.product_code,
-                    product_name=v.product_name,
-                    goods_group=v.goods_group,
-                    quantity=v.quantity,
-                    unit=v.unit,
-                    detail=v.detail,
-                )
-                for v in outcome.violations
-            ),
+            (_violation(result, v, _change(v.product_code, seen_before, compare)) for v in outcome.violations),
             batch_size=BULK_BATCH,
         )
+
+
+def previous_result(outcome: CheckOutcome, execution: Execution) -> CheckResult | None:
+    return (
+        CheckResult.objects.filter(check_name=outcome.check, warehouse=outcome.warehouse, execution__status=SUCCEEDED)
+        .exclude(execution=execution)
+        .order_by("-execution__finished_at")
+        .first()
+    )
+
+
+def _codes(result: CheckResult | None) -> set[str]:
+    if result is None:
+        return set()
+    return set(result.violations.values_list("product_code", flat=True))
+
+
+def _change(code: str, seen_before: set[str], compared: bool) -> str:
+    if not compared:
+        return ""
+    return Change.PERSISTING if code in seen_before else Change.NEW
+
+
+def _fixed(previous: CheckResult | None, current: set[str]) -> list[dict[str, Any]]:
+    if previous is None:
+        return []
+    gone = previous.violations.exclude(product_code__in=current)
+    return [dict(row) for row in gone.values("product_code", "product_name", "goods_group", "quantity", "unit")]
+
+
+def _violation(result: CheckResult, v: Any, change: str) -> Violation:
+    return Violation(
+        result=result,
+        change=change,
+        warehouse=v.warehouse,
+        product_code=v.product_code,
+        product_name=v.product_name,
+        goods_group=v.goods_group,
+        quantity=v.quantity,
+        unit=v.unit,
+        detail=v.detail,
+    )

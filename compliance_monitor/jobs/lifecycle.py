@@ -18,8 +18,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from compliance_monitor.checks.base import CheckOutcome
+from compliance_monitor.checks.results import store_outcomes
 from compliance_monitor.jobs import dispatch, scheduler
 from compliance_monitor.jobs.models import FAILURE_STATUSES, Execution, Job, Status, Trigger
+from compliance_monitor.jobs.signals import execution_finished
 
 log = structlog.get_logger(__name__)
 SYSTEM = "system"
@@ -112,6 +114,8 @@ def finish(execution_id: uuid.UUID, result: Result, *, now: datetime, from_statu
         _update_job_counters(job, execution, now)
         release_lease(job.pk, execution.pk)
         _maybe_retry(job, execution, now)
+        finished_id, status = execution.pk, execution.status
+        transaction.on_commit(lambda: execution_finished.send(Execution, execution_id=finished_id, status=status))
     _log_finished(execution)
     return True
 
@@ -130,8 +134,6 @@ def _record_result(execution: Execution, result: Result, now: datetime) -> None:
     execution.violation_reports = sum(1 for outcome in outcomes if outcome.violations)
     execution.save()
     if outcomes:
-        from compliance_monitor.checks.results import store_outcomes
-
         store_outcomes(execution, outcomes)
 
 

@@ -41,7 +41,12 @@ def _run_claimed(execution: Execution, clock: Clock) -> Status:
     log.info("execution_started", trigger=execution.trigger, attempt=execution.attempt, worker=execution.worker)
     with heartbeat(execution.pk, interval=settings.CM_HEARTBEAT_SECONDS):
         result = _evaluate(execution, clock)
-    lifecycle.finish(execution.pk, result, now=clock())
+    try:
+        lifecycle.finish(execution.pk, result, now=clock())
+    except Exception as exc:
+        log.exception("execution_finish_failed")
+        result = Result.from_exception(Status.FAILED, exc)
+        lifecycle.finish(execution.pk, result, now=clock())
     return result.status
 
 

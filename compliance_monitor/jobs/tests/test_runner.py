@@ -5,7 +5,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from compliance_monitor.jobs import runner, services
-from compliance_monitor.jobs.models import Execution, Status
+from compliance_monitor.jobs.models import Execution, Job, Status
 
 # The heartbeat thread writes through its own connection: these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,3 +48,19 @@ def test_a_running_execution_keeps_beating() -> None:
     execution.refresh_from_db()
     assert execution.status == Status.SUCCEEDED
     assert execution.heartbeat_at > started + (execution.finished_at - started) / 2  # beat during the run
+
+
+def test_results_that_cannot_be_stored_fail_the_run_at_once(monkeypatch) -> None:
+    from compliance_monitor.jobs import lifecycle
+
+    def broken_store(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(lifecycle, "store_outcomes", broken_store)
+    execution = queue_run(["diagnostics.violations"])
+
+    assert runner.run(execution.pk, worker="here/1") == Status.FAILED
+
+    execution.refresh_from_db()
+    assert (execution.status, execution.error_message) == (Status.FAILED, "disk full")
+    assert Job.objects.get(pk=execution.job_id).lease_owner is None  # fresh from the database

@@ -1,0 +1,188 @@
+"""Turning a finished execution into alert changes: raise, update, escalate severity, auto-resolve.
+
+Runs after the execution's transaction committed (as its own task: a failure here never fails the run).
+Idempotent: an execution is reviewed once, claimed by its :class:`ExecutionReview` row in the same
+transaction as the alert changes, so a retried or duplicated task changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from django.db import IntegrityError, transaction
+
+from compliance_monitor.alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertType,
+    EventKind,
+    ExecutionReview,
+    Severity,
+    State,
+    severity_for,
+)
+from compliance_monitor.checks.models import CheckResult, ResultStatus
+from compliance_monitor.jobs.models import Execution, Job, Status
+
+log = structlog.get_logger(__name__)
+SYSTEM = "system"
+FAILED = (Status.FAILED, Status.TIMED_OUT, Status.ABANDONED)
+MAX_DETAILS = 200  # offenders kept on the alert itself; the run keeps them all
+
+
+@dataclass(frozen=True)
+class Change:
+    alert: Alert
+    kind: EventKind
+    notify: bool  # new problems and rises in severity notify; a persisting one does not
+
+
+def process_execution(execution_id: uuid.UUID, *, now: datetime) -> list[Change]:
+    execution = Execution.objects.select_related("job").get(pk=execution_id)
+    if execution.status in (Status.QUEUED, Status.RUNNING, Status.SKIPPED, Status.CANCELLED):
+        return []
+    try:
+        with transaction.atomic():
+            ExecutionReview.objects.create(execution=execution, reviewed_at=now)
+            changes = _review(execution, now)
+    except IntegrityError:
+        return []  # reviewed already (a duplicate task)
+    for change in changes:
+        log.info(
+            "alert_changed",
+            alert=change.alert.pk,
+            kind=change.kind,
+            severity=change.alert.severity,
+            fingerprint=change.alert.fingerprint,
+            notify=change.notify,
+            execution_id=str(execution_id),
+        )
+    return changes
+
+
+def _review(execution: Execution, now: datetime) -> list[Change]:
+    job = execution.job
+    if execution.status == Status.SUCCEEDED:
+        changes = [c for result in execution.check_results.all() for c in _compliance(result, execution, now)]
+        return [*changes, *_resolve(job_failure_fingerprint(job), execution, now)]
+    changes = _job_failure(job, execution, now) if execution.status in FAILED else []
+    if not job.enabled and job.disabled_by == SYSTEM and job.disabled_at == execution.finished_at:
+        changes += _job_auto_disabled(job, execution, now)
+    return changes
+
+
+def compliance_fingerprint(check: str, warehouse: str) -> str:
+    return f"{AlertType.COMPLIANCE_VIOLATION}:{check}:{warehouse}"
+
+
+def job_failure_fingerprint(job: Job) -> str:
+    return f"{AlertType.JOB_FAILURE}:{job.name}"
+
+
+def _compliance(result: CheckResult, execution: Execution, now: datetime) -> list[Change]:
+    fingerprint = compliance_fingerprint(result.check_name, result.warehouse)
+    if result.status == ResultStatus.PASSED:
+        return _resolve(fingerprint, execution, now)  # only a successful run reaches here
+    severity = severity_for(result.violation_count)
+    if result.status != ResultStatus.VIOLATED or severity is None:
+        return []
+    details = list(
+        result.violations.values("product_code", "product_name", "goods_group", "quantity", "unit", "change")[
+            :MAX_DETAILS
+        ]
+    )
+    facts = {
+        "type": AlertType.COMPLIANCE_VIOLATION,
+        "title": f"{result.violation_count} misplaced products in warehouse {result.warehouse}",
+        "message": f"{result.report_name or result.check_name}: {result.message}",
+        "check_name": result.check_name,
+        "warehouse": result.warehouse,
+        "violation_count": result.violation_count,
+        "violation_details": details,
+        "legacy_text": result.message,
+    }
+    return _raise_or_update(fingerprint, severity, facts, execution, now)
+
+
+def _job_failure(job: Job, execution: Execution, now: datetime) -> list[Change]:
+    facts = {
+        "type": AlertType.JOB_FAILURE,
+        "title": f"Job {job.name} {execution.get_status_display()}",
+        "message": f"{execution.error_type}: {execution.error_message}",
+    }
+    return _raise_or_update(job_failure_fingerprint(job), Severity.HIGH, facts, execution, now)
+
+
+def _job_auto_disabled(job: Job, execution: Execution, now: datetime) -> list[Change]:
+    facts = {
+        "type": AlertType.JOB_FAILURE,
+        "title": f"Job {job.name} disabled itself after {job.consecutive_failures} consecutive failures",
+        "message": f"{job.disabled_reason}. Last error: {job.last_error}. Once the cause is fixed, enable it with "
+        f"`manage.py jobs enable {job.name}` (or in the admin); that also resets its failure count.",
+    }
+    return _raise_or_update(f"job_disabled:{job.name}", Severity.CRITICAL, facts, execution, now)
+
+
+def _raise_or_update(
+    fingerprint: str, severity: Severity, facts: dict[str, Any], execution: Execution, now: datetime
+) -> list[Change]:
+    alert = Alert.objects.select_for_update().filter(fingerprint=fingerprint).exclude(state=State.RESOLVED).first()
+    if alert is None:
+        return [_raise(fingerprint, severity, facts, execution, now)]
+    return _update(alert, severity, facts, execution, now)
+
+
+def _raise(fingerprint: str, severity: Severity, facts: dict[str, Any], execution: Execution, now: datetime) -> Change:
+    previous = Alert.objects.filter(fingerprint=fingerprint, state=State.RESOLVED).order_by("-resolved_at").first()
+    alert = Alert.objects.create(
+        fingerprint=fingerprint,
+        severity=severity,
+        job=execution.job,
+        execution=execution,
+        last_execution=execution,
+        previous=previous,
+        raised_at=now,
+        last_seen_at=now,
+        **facts,
+    )
+    detail = {"execution": str(execution.pk), "reopens": previous.pk if previous else None}
+    _event(alert, EventKind.RAISED, now, detail)
+    return Change(alert, EventKind.RAISED, notify=True)
+
+
+def _update(
+    alert: Alert, severity: Severity, facts: dict[str, Any], execution: Execution, now: datetime
+) -> list[Change]:
+    for field, value in facts.items():
+        setattr(alert, field, value)
+    alert.last_seen_at, alert.last_execution = now, execution
+    alert.occurrences += 1
+    changes = [Change(alert, EventKind.UPDATED, notify=False)]
+    if severity != alert.severity:
+        rose = severity > alert.severity
+        _event(alert, EventKind.SEVERITY_CHANGED, now, {"from": alert.severity, "to": int(severity)})
+        alert.severity = severity
+        changes = [Change(alert, EventKind.SEVERITY_CHANGED, notify=rose)]
+    alert.save()
+    _event(alert, EventKind.UPDATED, now, {"execution": str(execution.pk), "violation_count": alert.violation_count})
+    return changes
+
+
+def _resolve(fingerprint: str, execution: Execution, now: datetime) -> list[Change]:
+    """Auto-resolve: only ever called for a *successful* run that no longer finds the problem."""
+    alert = Alert.objects.select_for_update().filter(fingerprint=fingerprint).exclude(state=State.RESOLVED).first()
+    if alert is None:
+        return []
+    alert.state, alert.resolved_at, alert.resolved_by = State.RESOLVED, now, SYSTEM
+    alert.resolution_notes = f"resolved by run {execution.pk}"
+    alert.save()
+    _event(alert, EventKind.AUTO_RESOLVED, now, {"execution": str(execution.pk)})
+    return [Change(alert, EventKind.AUTO_RESOLVED, notify=False)]
+
+
+def _event(alert: Alert, kind: EventKind, now: datetime, detail: dict[str, Any], by: str = SYSTEM) -> AlertEvent:
+    return AlertEvent.objects.create(alert=alert, kind=kind, at=now, by=by, detail=detail)

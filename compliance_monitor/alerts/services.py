@@ -1,0 +1,135 @@
+"""Alert use cases (the seed's ``IComplianceAlertService``): acknowledge, resolve, queries, statistics."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, QuerySet
+
+from compliance_monitor.alerts.models import Alert, AlertEvent, AlertType, EventKind, Severity, State
+
+log = structlog.get_logger(__name__)
+DEFAULT_STATS_DAYS = 30
+DEFAULT_CLEANUP_DAYS = 90
+
+
+class AlertStateError(Exception):
+    """The alert is not in a state that allows this (e.g. acknowledging a resolved alert)."""
+
+
+def get_alert(alert_id: int) -> Alert:
+    """Raises ``Alert.DoesNotExist`` for an unknown id."""
+    return Alert.objects.get(pk=alert_id)
+
+
+def acknowledge(alert: Alert, *, by: str, now: datetime) -> Alert:
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.state != State.OPEN:
+            raise AlertStateError(f"alert {alert.pk} is {alert.state}; only an open alert can be acknowledged")
+        alert.state, alert.acknowledged_by, alert.acknowledged_at = State.ACKNOWLEDGED, by, now
+        alert.save()
+        AlertEvent.objects.create(alert=alert, kind=EventKind.ACKNOWLEDGED, at=now, by=by)
+    log.info("alert_acknowledged", alert=alert.pk, by=by)
+    return alert
+
+
+def resolve(alert: Alert, *, by: str, notes: str, now: datetime) -> Alert:
+    """Resolve with notes; acknowledges too when nobody did, but keeps the first acknowledger."""
+    if not notes.strip():
+        raise ValidationError({"notes": ["resolution notes are required"]})
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.state == State.RESOLVED:
+            raise AlertStateError(f"alert {alert.pk} is already resolved")
+        if not alert.acknowledged_at:
+            alert.acknowledged_by, alert.acknowledged_at = by, now
+        alert.state, alert.resolved_by, alert.resolved_at = State.RESOLVED, by, now
+        alert.resolution_notes = notes.strip()
+        alert.save()
+        AlertEvent.objects.create(alert=alert, kind=EventKind.RESOLVED, at=now, by=by, detail={"notes": notes})
+    log.info("alert_resolved", alert=alert.pk, by=by)
+    return alert
+
+
+def active_alerts(*, min_severity: Severity = Severity.LOW) -> QuerySet[Alert]:
+    return (
+        Alert.objects.exclude(state=State.RESOLVED)
+        .filter(severity__gte=min_severity)
+        .order_by("-severity", "-raised_at")
+    )
+
+
+def unacknowledged() -> QuerySet[Alert]:
+    return Alert.objects.filter(state=State.OPEN).order_by("-severity", "-raised_at")
+
+
+def by_execution(execution_id: uuid.UUID) -> QuerySet[Alert]:
+    """Alerts raised by the run, and those it last updated."""
+    from django.db.models import Q
+
+    return Alert.objects.filter(Q(execution_id=execution_id) | Q(last_execution_id=execution_id)).distinct()
+
+
+@dataclass(frozen=True)
+class AlertStatistics:
+    period_start: datetime
+    period_end: datetime
+    total: int
+    active: int
+    acknowledged: int
+    resolved: int
+    by_severity: dict[str, int] = field(default_factory=dict)
+    by_type: dict[str, int] = field(default_factory=dict)
+    by_warehouse: dict[str, int] = field(default_factory=dict)
+    mean_time_to_acknowledge_seconds: float | None = None
+    mean_time_to_resolve_seconds: float | None = None
+
+
+def statistics(*, start: datetime | None = None, end: datetime, days: int = DEFAULT_STATS_DAYS) -> AlertStatistics:
+    """Alerts raised in [start, end] (default: the last 30 days)."""
+    start = start or end - timedelta(days=days)
+    if start > end:
+        raise ValidationError({"from": ["the period must start before it ends"]})
+    alerts = Alert.objects.filter(raised_at__gte=start, raised_at__lte=end)
+
+    def counts(field_name: str) -> dict[str, int]:
+        return dict(alerts.values_list(field_name).annotate(n=Count("pk")).values_list(field_name, "n"))
+
+    by_state = counts("state")
+    severity_names = {int(s): s.label for s in Severity}
+    return AlertStatistics(
+        period_start=start,
+        period_end=end,
+        total=sum(by_state.values()),
+        active=by_state.get(State.OPEN, 0) + by_state.get(State.ACKNOWLEDGED, 0),
+        acknowledged=by_state.get(State.ACKNOWLEDGED, 0),
+        resolved=by_state.get(State.RESOLVED, 0),
+        by_severity={severity_names[int(k)]: v for k, v in counts("severity").items()},
+        by_type={t.value: counts("type").get(t.value, 0) for t in AlertType},
+        by_warehouse={k: v for k, v in counts("warehouse").items() if k},
+        mean_time_to_acknowledge_seconds=_mean_seconds(alerts, "acknowledged_at"),
+        mean_time_to_resolve_seconds=_mean_seconds(alerts, "resolved_at"),
+    )
+
+
+def _mean_seconds(alerts: QuerySet[Alert], until: str) -> float | None:
+    # Differences in Python: portable across SQLite and PostgreSQL, and a period holds few alerts.
+    pairs = alerts.filter(**{f"{until}__isnull": False}).values_list("raised_at", until)
+    spans = [(later - raised).total_seconds() for raised, later in pairs]
+    return round(sum(spans) / len(spans), 1) if spans else None
+
+
+def cleanup(*, older_than_days: int = DEFAULT_CLEANUP_DAYS, now: datetime) -> int:
+    """Delete *resolved* alerts resolved before the cutoff; unresolved ones are never deleted."""
+    if older_than_days < 1:
+        raise ValidationError({"older_than_days": ["must be at least 1"]})
+    old = Alert.objects.filter(state=State.RESOLVED, resolved_at__lt=now - timedelta(days=older_than_days))
+    deleted = old.delete()[1].get("alerts.Alert", 0)
+    log.info("alerts_cleaned_up", deleted=deleted, older_than_days=older_than_days)
+    return deleted
