@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_monitor.settings")
 
 app = Celery("compliance_monitor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["compliance_monitor.jobs", "compliance_monitor.alerts"])
+app.autodiscover_tasks(["compliance_monitor.jobs", "compliance_monitor.alerts", "compliance_monitor.notifications"])
 
 
 @app.on_after_configure.connect
@@ -27,6 +27,21 @@ def _sweeps(sender: Celery, **_: object) -> None:
         },
         "compliance-review-missed": {
             "task": "compliance_monitor.alerts.tasks.review_missed",
+            "schedule": 60.0,
+            "options": {"queue": "control", "expires": 120},
+        },
+        "compliance-send-deliveries": {
+            "task": "compliance_monitor.notifications.tasks.send_due_deliveries",
+            "schedule": settings.CM_SWEEP_SECONDS,
+            "options": {"queue": "control", "expires": settings.CM_SWEEP_SECONDS * 2},
+        },
+        "compliance-escalate": {
+            "task": "compliance_monitor.alerts.tasks.escalate",
+            "schedule": 60.0,
+            "options": {"queue": "control", "expires": 120},
+        },
+        "compliance-missed-runs": {
+            "task": "compliance_monitor.alerts.tasks.detect_missed_runs",
             "schedule": 60.0,
             "options": {"queue": "control", "expires": 120},
         },

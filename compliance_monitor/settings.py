@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "compliance_monitor.checks",
     "compliance_monitor.jobs",
     "compliance_monitor.alerts",
+    "compliance_monitor.notifications",
 ]
 
 MIDDLEWARE = [
@@ -169,3 +170,25 @@ CM_ERP_VERIFY_TLS = env_bool("CM_ERP_VERIFY_TLS", True)
 CM_ERP_TIMEOUT_SECONDS = env_float("CM_ERP_TIMEOUT_SECONDS", 30)
 CM_ERP_PAGE_SIZE = int(env_float("CM_ERP_PAGE_SIZE", 1000))
 CM_ERP_RETRIES = int(env_float("CM_ERP_RETRIES", 3))
+
+# --- Notifications --------------------------------------------------------------------------------
+# SMTP when EMAIL_HOST is set; otherwise mails are written to CM_DATA_DIR/mail (the embedded demo needs no server).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+EMAIL_TIMEOUT = int(env_float("EMAIL_TIMEOUT", 10))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "compliance-monitor@localhost")
+CM_NOTIFY_MAX_ATTEMPTS = int(env_float("CM_NOTIFY_MAX_ATTEMPTS", 5))
+CM_NOTIFY_BACKOFF_SECONDS = env_float("CM_NOTIFY_BACKOFF_SECONDS", 30)  # 30 s, 60 s, 120 s, …
+# When a channel keeps failing for a recipient, try this one of theirs instead.
+CM_NOTIFY_FALLBACK = {"apprise": "email", "email": "in_app"}
+CM_ESCALATE_AFTER_SECONDS = env_float("CM_ESCALATE_AFTER_SECONDS", 2 * 3600)
+CM_ESCALATION_REPEAT_SECONDS = env_float("CM_ESCALATION_REPEAT_SECONDS", 3600)
+CM_MISSED_RUN_GRACE_SECONDS = env_float("CM_MISSED_RUN_GRACE_SECONDS", 600)

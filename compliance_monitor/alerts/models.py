@@ -131,6 +131,7 @@ class EventKind(models.TextChoices):
     AUTO_RESOLVED = "auto_resolved"
     ESCALATED = "escalated"
     NOTIFIED = "notified"
+    MUTED = "muted"  # a maintenance window held its notifications back
 
 
 class AlertEvent(models.Model):

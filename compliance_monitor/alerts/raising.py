@@ -27,6 +27,7 @@ from compliance_monitor.alerts.models import (
 )
 from compliance_monitor.checks.models import CheckResult, ResultStatus
 from compliance_monitor.jobs.models import Execution, Job, Status
+from compliance_monitor.notifications import outbox
 
 log = structlog.get_logger(__name__)
 SYSTEM = "system"
@@ -49,6 +50,9 @@ def process_execution(execution_id: uuid.UUID, *, now: datetime) -> list[Change]
         with transaction.atomic():
             ExecutionReview.objects.create(execution=execution, reviewed_at=now)
             changes = _review(execution, now)
+            for change in changes:
+                if change.notify:  # the deliveries commit with the alert change (outbox)
+                    outbox.enqueue(change.alert, change.kind, now=now)
     except IntegrityError:
         return []  # reviewed already (a duplicate task)
     for change in changes:
@@ -68,11 +72,18 @@ def _review(execution: Execution, now: datetime) -> list[Change]:
     job = execution.job
     if execution.status == Status.SUCCEEDED:
         changes = [c for result in execution.check_results.all() for c in _compliance(result, execution, now)]
-        return [*changes, *_resolve(job_failure_fingerprint(job), execution, now)]
+        recovered = [job_failure_fingerprint(job), missed_fingerprint(job)]
+        return [*changes, *(c for fingerprint in recovered for c in _resolve(fingerprint, execution, now))]
     changes = _job_failure(job, execution, now) if execution.status in FAILED else []
     if not job.enabled and job.disabled_by == SYSTEM and job.disabled_at == execution.finished_at:
         changes += _job_auto_disabled(job, execution, now)
     return changes
+
+
+def missed_fingerprint(job: Job) -> str:
+    from compliance_monitor.alerts.deadman import missed_fingerprint as fingerprint
+
+    return fingerprint(job)
 
 
 def compliance_fingerprint(check: str, warehouse: str) -> str:

@@ -53,3 +53,17 @@ def review_unreviewed(*, now: datetime) -> int:
         .values_list("pk", flat=True)
     )
     return sum(len(raising.process_execution(pk, now=now)) for pk in missed)
+
+
+@shared_task(name="compliance_monitor.alerts.tasks.escalate")
+def escalate() -> int:
+    from compliance_monitor.alerts.escalation import escalate_due
+
+    return escalate_due(now=timezone.now())
+
+
+@shared_task(name="compliance_monitor.alerts.tasks.detect_missed_runs")
+def detect_missed_runs() -> int:
+    from compliance_monitor.alerts.deadman import detect_missed_runs as detect
+
+    return len(detect(now=timezone.now()))

@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
-from tests.processes import Process, start_worker
+from compliance_monitor.notifications.tests.conftest import Inbox, free_port
+from tests.processes import Process, start_worker, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +33,28 @@ def erp() -> Iterator[FlexiServer]:
 
 
 @pytest.fixture(scope="session")
+def smtp() -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd) the workers mail to."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port  # type: ignore[attr-defined]
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
 def workers(
-    django_db_setup: None, django_db_blocker: object, process_logs: Path, erp: FlexiServer
+    django_db_setup: None, django_db_blocker: object, process_logs: Path, erp: FlexiServer, smtp: Inbox
 ) -> Iterator[list[Process]]:
-    env = {"CM_ERP_URL": erp.url, "CM_ERP_COMPANY": "demo", "CM_ERP_USER": "api", "CM_ERP_PASSWORD": "pw"}
+    env = {
+        "CM_ERP_URL": erp.url,
+        "CM_ERP_COMPANY": "demo",
+        "CM_ERP_USER": "api",
+        "CM_ERP_PASSWORD": "pw",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port(smtp)),
+    }
     started = [start_worker(f"w{i}", process_logs, wait=False, env=env) for i in (1, 2)]
     try:
         for worker in started:
@@ -46,10 +66,34 @@ def workers(
 
 
 @pytest.fixture
-def engine(workers: list[Process], transactional_db: None) -> list[Process]:
-    """Running workers plus a database they can see, with the seed data each flush removes."""
+def engine(workers: list[Process], transactional_db: None) -> Iterator[list[Process]]:
+    """Running workers plus a database they can see, with the seed data each flush removes.
+
+    Afterwards it waits for the workers to go quiet (runs finished, their alerts reviewed): flushing tables
+    while a worker still writes deadlocks on PostgreSQL (TRUNCATE against row locks).
+    """
     from compliance_monitor.checks.defaults import ensure_default_rules
     from compliance_monitor.checks.models import WarehouseRule
 
     ensure_default_rules(WarehouseRule)
-    return workers
+    yield workers
+    wait_until(_workers_quiet, timeout=30, interval=0.05, what="the workers to finish their follow-up work")
+
+
+def _workers_quiet() -> bool:
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from compliance_monitor.jobs.models import LIVE_STATUSES, Execution, Status
+
+    now = timezone.now()
+    waiting_for_backoff = Q(status=Status.QUEUED, scheduled_for__gt=now)  # fires later and finds no row: harmless
+    live = Execution.objects.filter(status__in=LIVE_STATUSES).exclude(waiting_for_backoff)
+    unreviewed = Execution.objects.exclude(status__in=[*LIVE_STATUSES, Status.SKIPPED, Status.CANCELLED]).filter(
+        alert_review__isnull=True
+    )
+    return not live.exists() and not unreviewed.exists()
+
+
+def smtp_port(inbox: Inbox) -> int:
+    return int(inbox.port)  # type: ignore[attr-defined]

@@ -12,8 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from compliance_monitor.checks.models import WarehouseRule
 from compliance_monitor.erp import sources
 from compliance_monitor.jobs import services
+from compliance_monitor.notifications.models import Recipient
 from compliance_monitor.supervisor import Child, Supervisor
 
 # Ticks and sweeps take milliseconds: let the control worker take many at once, or a burst of due jobs
@@ -38,7 +40,17 @@ class Command(BaseCommand):
         if sources.is_demo():
             started = services.ensure_demo(now=now)
             self.stdout.write(f"demo data (no CM_ERP_URL set); first runs queued: {len(started)}")
-        self._ensure_admin()
+        admin = self._ensure_admin()
+        if sources.is_demo() and not Recipient.objects.exists():
+            # So the demo's alerts reach someone: the admin's inbox, and mail files in CM_DATA_DIR/mail.
+            Recipient.objects.create(
+                name="Demo operator",
+                email="operator@example.invalid",
+                user=admin,
+                warehouses=[r.warehouse_code for r in WarehouseRule.objects.all()],
+                is_administrator=True,
+                is_escalation_contact=True,
+            )
         self.stdout.write(f"compliance-monitor on http://{host}:{port}/  (admin: http://{host}:{port}/admin/)")
         sys.exit(Supervisor(self._children(host, port, run_workers)).run())
 
@@ -71,10 +83,11 @@ class Command(BaseCommand):
             Child("beat", [*celery, "beat", "-l", "INFO", "-s", str(settings.DATA_DIR / "beat-schedule")]),
         ]
 
-    def _ensure_admin(self) -> None:
+    def _ensure_admin(self) -> Any:
         users = get_user_model()
-        if users.objects.filter(is_superuser=True).exists():
-            return
+        existing = users.objects.filter(is_superuser=True).first()
+        if existing:
+            return existing
         password = secrets.token_urlsafe(12)
         users.objects.create_superuser("admin", "", password)
         # The password goes to a file only the owner can read, never to the console or a log.
@@ -82,3 +95,4 @@ class Command(BaseCommand):
         path.write_text(password + "\n")
         path.chmod(0o600)
         self.stdout.write(self.style.WARNING(f"created user 'admin'; its password is in {path} — change it"))
+        return users.objects.get(username="admin")

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from compliance_monitor.notifications.models import Delivery, InboxMessage, MaintenanceWindow, Recipient
+
+
+@admin.register(Recipient)
+class RecipientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "email", "user", "warehouses", "is_administrator", "is_escalation_contact", "active")
+    list_filter = ("active", "is_administrator", "is_escalation_contact")
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("warehouse", "job", "starts_at", "ends_at", "reason")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Delivery state is visible here: status, attempts, last error, fallback."""
+
+    list_display = ("id", "alert", "recipient", "channel", "reason", "status", "attempts", "last_error", "created_at")
+    list_filter = ("status", "channel", "reason")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(InboxMessage)
+class InboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("user", "title", "created_at", "read_at")

@@ -1,0 +1,98 @@
+"""Sending deliveries: claim, send, record; retry with backoff; fall back to another channel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from compliance_monitor.alerts.models import Alert, AlertEvent, EventKind
+from compliance_monitor.notifications.models import Delivery, DeliveryStatus
+from compliance_monitor.notifications.transports import TRANSPORTS, TransportError
+
+log = structlog.get_logger(__name__)
+STUCK_AFTER = timedelta(minutes=5)  # a delivery "sending" this long lost its sender
+
+
+def send_due(*, now: datetime, limit: int = 200) -> int:
+    """Send what is due (and revive deliveries whose sender died); returns how many were sent."""
+    Delivery.objects.filter(status=DeliveryStatus.SENDING, next_attempt_at__lt=now - STUCK_AFTER).update(
+        status=DeliveryStatus.PENDING
+    )
+    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
+    return sum(send_one(pk, now=now) == DeliveryStatus.SENT for pk in due.values_list("pk", flat=True)[:limit])
+
+
+def send_one(delivery_id: int, *, now: datetime) -> DeliveryStatus | None:
+    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now
+    )
+    if not claimed:
+        return None  # sent, muted or claimed by another sender meanwhile
+    delivery = Delivery.objects.select_related("recipient", "alert").get(pk=delivery_id)
+    try:
+        TRANSPORTS[delivery.channel].send(delivery)
+    except TransportError as exc:
+        return _failed(delivery, exc, now)
+    _sent(delivery, now)
+    return DeliveryStatus.SENT
+
+
+def _sent(delivery: Delivery, now: datetime) -> None:
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENT, sent_at=now, last_error="")
+        alert = Alert.objects.select_for_update().get(pk=delivery.alert_id)
+        if delivery.channel not in alert.channels_notified:
+            alert.channels_notified = [*alert.channels_notified, delivery.channel]
+            alert.save(update_fields=["channels_notified"])
+        AlertEvent.objects.create(
+            alert=alert,
+            kind=EventKind.NOTIFIED,
+            at=now,
+            by="system",
+            detail={"channel": delivery.channel, "recipient": str(delivery.recipient), "reason": delivery.reason},
+        )
+    log.info("delivery_sent", delivery=delivery.pk, channel=delivery.channel, alert=delivery.alert_id)
+
+
+def _failed(delivery: Delivery, exc: TransportError, now: datetime) -> DeliveryStatus:
+    final = exc.permanent or delivery.attempts >= settings.CM_NOTIFY_MAX_ATTEMPTS
+    retry_at = now + timedelta(seconds=settings.CM_NOTIFY_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1))
+    status = DeliveryStatus.FAILED if final else DeliveryStatus.PENDING
+    Delivery.objects.filter(pk=delivery.pk).update(status=status, last_error=str(exc), next_attempt_at=retry_at)
+    log.warning(
+        "delivery_failed",
+        delivery=delivery.pk,
+        channel=delivery.channel,
+        attempt=delivery.attempts,
+        final=final,
+        error=str(exc),
+    )
+    if final:
+        _fall_back(delivery, now)
+    return status
+
+
+def _fall_back(delivery: Delivery, now: datetime) -> Delivery | None:
+    channel = settings.CM_NOTIFY_FALLBACK.get(delivery.channel)
+    recipient = delivery.recipient
+    if not channel or recipient is None or channel not in recipient.channels():
+        log.error("delivery_lost_no_fallback", delivery=delivery.pk, channel=delivery.channel, alert=delivery.alert_id)
+        return None
+    fallback = Delivery.objects.create(
+        alert=delivery.alert,
+        recipient=recipient,
+        channel=channel,
+        reason=delivery.reason,
+        subject=delivery.subject,
+        body=delivery.body,
+        next_attempt_at=now,
+        created_at=now,
+        fallback_of=delivery,
+    )
+    log.warning("delivery_fell_back", delivery=delivery.pk, to_channel=channel, fallback=fallback.pk)
+    send_one(fallback.pk, now=now)
+    return fallback

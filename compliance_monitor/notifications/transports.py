@@ -1,0 +1,71 @@
+"""Channels: one method, ``send(delivery)``, raising :class:`TransportError` (``permanent`` or not)."""
+
+from __future__ import annotations
+
+import smtplib
+from typing import Protocol
+
+import apprise
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+from compliance_monitor.notifications.models import Channel, Delivery, InboxMessage
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Transport(Protocol):
+    def send(self, delivery: Delivery) -> None: ...
+
+
+class EmailTransport:
+    def send(self, delivery: Delivery) -> None:
+        address = delivery.recipient.email if delivery.recipient else ""
+        if not address:
+            raise TransportError("recipient has no e-mail address", permanent=True)
+        message = EmailMessage(
+            delivery.subject,
+            delivery.body,
+            settings.DEFAULT_FROM_EMAIL,
+            [address],
+            connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
+        )
+        try:
+            message.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise TransportError(f"SMTP server refused {address}", permanent=True) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransportError(f"SMTP server unavailable: {type(exc).__name__}: {exc}") from exc
+
+
+class InAppTransport:
+    def send(self, delivery: Delivery) -> None:
+        user = delivery.recipient.user if delivery.recipient else None
+        if user is None:
+            raise TransportError("recipient has no user account for the in-app inbox", permanent=True)
+        InboxMessage.objects.create(
+            user=user, alert=delivery.alert, title=delivery.subject, body=delivery.body, created_at=delivery.created_at
+        )
+
+
+class AppriseTransport:
+    """Chat, webhook and pager services through Apprise — no hand-written HTTP clients."""
+
+    def send(self, delivery: Delivery) -> None:
+        url = delivery.recipient.apprise_url if delivery.recipient else ""
+        notifier = apprise.Apprise()
+        if not url or not notifier.add(url):
+            raise TransportError("invalid or missing Apprise URL", permanent=True)  # the URL itself is secret
+        if not notifier.notify(title=delivery.subject, body=delivery.body):
+            raise TransportError("the Apprise service did not accept the notification")
+
+
+TRANSPORTS: dict[str, Transport] = {
+    Channel.EMAIL: EmailTransport(),
+    Channel.IN_APP: InAppTransport(),
+    Channel.APPRISE: AppriseTransport(),
+}
