@@ -45,6 +45,11 @@ def _sweeps(sender: Celery, **_: object) -> None:
             "schedule": 60.0,
             "options": {"queue": "control", "expires": 120},
         },
+        "compliance-alert-cleanup": {
+            "task": "compliance_monitor.alerts.tasks.cleanup_resolved",
+            "schedule": 24 * 3600.0,
+            "options": {"queue": "control", "expires": 3600},
+        },
         "compliance-housekeeping": {
             "task": "compliance_monitor.jobs.tasks.housekeeping",
             "schedule": 3600.0,

@@ -67,3 +67,12 @@ def detect_missed_runs() -> int:
     from compliance_monitor.alerts.deadman import detect_missed_runs as detect
 
     return len(detect(now=timezone.now()))
+
+
+@shared_task(name="compliance_monitor.alerts.tasks.cleanup_resolved")
+def cleanup_resolved() -> int:
+    from django.conf import settings
+
+    from compliance_monitor.alerts.services import cleanup
+
+    return cleanup(older_than_days=settings.CM_ALERT_RETENTION_DAYS, now=timezone.now())
