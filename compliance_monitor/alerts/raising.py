@@ -108,7 +108,8 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
     )
     facts = {
         "type": AlertType.COMPLIANCE_VIOLATION,
-        "title": f"{result.violation_count} misplaced products in warehouse {result.warehouse}",
+        "title": f"{result.violation_count} misplaced product{'s' if result.violation_count != 1 else ''} "
+        f"in warehouse {result.warehouse}",
         "message": f"{result.report_name or result.check_name}: {result.message}",
         "check_name": result.check_name,
         "warehouse": result.warehouse,

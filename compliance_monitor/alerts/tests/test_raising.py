@@ -147,3 +147,8 @@ def test_each_run_records_new_persisting_and_fixed_violations(run) -> None:
     assert dict(result.violations.values_list("product_code", "change")) == {"B": "persisting", "C": "new"}
     assert [f["product_code"] for f in result.fixed] == ["A"]
     assert result.compared_with.execution.finished_at == T0
+
+
+def test_a_single_offender_reads_naturally(run) -> None:
+    run(0, outcome("ZBOZI", "P1"))
+    assert Alert.objects.get().title == "1 misplaced product in warehouse ZBOZI"
