@@ -126,6 +126,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
+        # kombu's default is "control" in the working directory: keep exchange tables with the messages.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         "polling_interval": env_float("CM_BROKER_POLL_SECONDS", 0.1),
     }

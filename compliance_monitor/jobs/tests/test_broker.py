@@ -18,7 +18,8 @@ PADDING = "x" * 300_000
 
 
 def connection(folder: str, transport: str = TRANSPORT) -> Connection:
-    options = {"data_folder_in": folder, "data_folder_out": folder, "polling_interval": 0.0005}
+    options = {"data_folder_in": folder, "data_folder_out": folder, "control_folder": f"{folder}/control",
+               "polling_interval": 0.0005}
     return Connection("filesystem://", transport=transport, transport_options=options)
 
 
@@ -75,5 +76,5 @@ def test_an_unreadable_message_file_is_set_aside_instead_of_killing_the_worker(t
         assert channel._get("runs") == {"body": "fine"}
         with pytest.raises(Empty):
             channel._get("runs")
-    (leftover,) = [path.name for path in tmp_path.iterdir()]
+    (leftover,) = [path.name for path in tmp_path.iterdir() if path.name != "control"]
     assert leftover.startswith(".corrupt-.claimed-") and leftover.endswith("1_broken.runs.msg")
