@@ -14,47 +14,25 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["compliance_monitor.jobs", "compliance_monitor.alerts", "compliance_monitor.notifications"])
 
 
+def _every(task: str, seconds: float) -> dict[str, object]:
+    # A sweep that could not run in time is skipped, not queued up behind others.
+    return {"task": task, "schedule": seconds, "options": {"queue": "control", "expires": seconds * 2}}
+
+
 @app.on_after_configure.connect
 def _sweeps(sender: Celery, **_: object) -> None:
-    """Housekeeping that beat runs in every deployment; safe to run in several workers at once."""
+    """Housekeeping that beat runs in every deployment; each step is safe in several workers at once."""
     from django.conf import settings
 
+    sweep = settings.CM_SWEEP_SECONDS
     sender.conf.beat_schedule = {
-        "compliance-sweep": {
-            "task": "compliance_monitor.jobs.tasks.sweep",
-            "schedule": settings.CM_SWEEP_SECONDS,
-            "options": {"queue": "control", "expires": settings.CM_SWEEP_SECONDS * 2},
-        },
-        "compliance-review-missed": {
-            "task": "compliance_monitor.alerts.tasks.review_missed",
-            "schedule": 60.0,
-            "options": {"queue": "control", "expires": 120},
-        },
-        "compliance-send-deliveries": {
-            "task": "compliance_monitor.notifications.tasks.send_due_deliveries",
-            "schedule": settings.CM_SWEEP_SECONDS,
-            "options": {"queue": "control", "expires": settings.CM_SWEEP_SECONDS * 2},
-        },
-        "compliance-escalate": {
-            "task": "compliance_monitor.alerts.tasks.escalate",
-            "schedule": 60.0,
-            "options": {"queue": "control", "expires": 120},
-        },
-        "compliance-missed-runs": {
-            "task": "compliance_monitor.alerts.tasks.detect_missed_runs",
-            "schedule": 60.0,
-            "options": {"queue": "control", "expires": 120},
-        },
-        "compliance-alert-cleanup": {
-            "task": "compliance_monitor.alerts.tasks.cleanup_resolved",
-            "schedule": 24 * 3600.0,
-            "options": {"queue": "control", "expires": 3600},
-        },
-        "compliance-housekeeping": {
-            "task": "compliance_monitor.jobs.tasks.housekeeping",
-            "schedule": 3600.0,
-            "options": {"queue": "control", "expires": 1800},
-        },
+        "compliance-sweep": _every("compliance_monitor.jobs.tasks.sweep", sweep),
+        "compliance-send-deliveries": _every("compliance_monitor.notifications.tasks.send_due_deliveries", sweep),
+        "compliance-review-missed": _every("compliance_monitor.alerts.tasks.review_missed", 60),
+        "compliance-escalate": _every("compliance_monitor.alerts.tasks.escalate", 60),
+        "compliance-missed-runs": _every("compliance_monitor.alerts.tasks.detect_missed_runs", 60),
+        "compliance-housekeeping": _every("compliance_monitor.jobs.tasks.housekeeping", 3600),
+        "compliance-alert-cleanup": _every("compliance_monitor.alerts.tasks.cleanup_resolved", 24 * 3600),
     }
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 
 def to_jsonable(value: Any) -> Any:
@@ -69,3 +70,31 @@ def parse_key_values(pairs: Sequence[str], *, option: str) -> dict[str, Any]:
         except ValueError:
             parsed[key] = raw
     return parsed
+
+
+Explanations = dict[type[Exception], Callable[[Exception, dict[str, Any]], str]]
+
+
+class SubcommandCommand(BaseCommand):
+    """A command with sub-actions: ``do_<action>(options) -> str`` methods, and clean errors.
+
+    ``explain`` maps an exception type to its message (given the exception and the options); a
+    ValidationError always becomes one line per field. Anything listed never shows a traceback.
+    """
+
+    explain: ClassVar[Explanations] = {}
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        handler: Callable[[dict[str, Any]], str] = getattr(self, f"do_{action.replace('-', '_')}")
+        try:
+            self.stdout.write(handler(options))
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        except tuple(self.explain) as exc:
+            message = next(explain for kind, explain in self.explain.items() if isinstance(exc, kind))
+            raise CommandError(message(exc, options)) from None
+
+    @staticmethod
+    def actor() -> str:
+        """Who acts from the command line: recorded as triggered_by / acknowledged_by / …"""
+        return f"cli:{getpass.getuser()}"

@@ -18,8 +18,12 @@ PADDING = "x" * 300_000
 
 
 def connection(folder: str, transport: str = TRANSPORT) -> Connection:
-    options = {"data_folder_in": folder, "data_folder_out": folder, "control_folder": f"{folder}/control",
-               "polling_interval": 0.0005}
+    options = {
+        "data_folder_in": folder,
+        "data_folder_out": folder,
+        "control_folder": f"{folder}/control",
+        "polling_interval": 0.0005,
+    }
     return Connection("filesystem://", transport=transport, transport_options=options)
 
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -20,7 +17,11 @@ from compliance_monitor.alerts.models import Alert, Severity
 SEVERITIES = {s.label: s for s in Severity}
 
 
-class Command(BaseCommand):
+class Command(cli.SubcommandCommand):
+    explain: ClassVar[cli.Explanations] = {
+        Alert.DoesNotExist: lambda exc, o: f"no alert with id {o.get('id')}",
+        services.AlertStateError: lambda exc, o: str(exc),
+    }
     help = "Alerts: list, show, ack, resolve, stats, cleanup."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -42,21 +43,6 @@ class Command(BaseCommand):
         stats.add_argument("--json", action="store_true")
         cleanup = sub.add_parser("cleanup", help="delete resolved alerts older than N days")
         cleanup.add_argument("--older-than-days", type=int, default=services.DEFAULT_CLEANUP_DAYS)
-
-    def handle(self, *args: Any, action: str, **options: Any) -> None:
-        handler: Callable[[dict[str, Any]], str] = getattr(self, f"do_{action}")
-        try:
-            self.stdout.write(handler(options))
-        except Alert.DoesNotExist:
-            raise CommandError(f"no alert with id {options.get('id')}") from None
-        except ValidationError as exc:
-            raise cli.validation_error(exc) from None
-        except services.AlertStateError as exc:
-            raise CommandError(str(exc)) from None
-
-    @staticmethod
-    def _actor() -> str:
-        return f"cli:{getpass.getuser()}"
 
     def do_list(self, options: dict[str, Any]) -> str:
         alerts = (
@@ -97,12 +83,12 @@ class Command(BaseCommand):
         return f"{head}\n\n{events}"
 
     def do_ack(self, options: dict[str, Any]) -> str:
-        alert = services.acknowledge(services.get_alert(options["id"]), by=self._actor(), now=timezone.now())
+        alert = services.acknowledge(services.get_alert(options["id"]), by=self.actor(), now=timezone.now())
         return f"acknowledged alert {alert.pk}"
 
     def do_resolve(self, options: dict[str, Any]) -> str:
         alert = services.get_alert(options["id"])
-        services.resolve(alert, by=self._actor(), notes=options["notes"], now=timezone.now())
+        services.resolve(alert, by=self.actor(), notes=options["notes"], now=timezone.now())
         return f"resolved alert {alert.pk}"
 
     def do_stats(self, options: dict[str, Any]) -> str:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from compliance_monitor import cli
@@ -30,7 +28,11 @@ SETTABLE: dict[str, tuple[str, Callable[[str], Any]]] = {
 }
 
 
-class Command(BaseCommand):
+class Command(cli.SubcommandCommand):
+    explain: ClassVar[cli.Explanations] = {
+        Job.DoesNotExist: lambda exc, o: f"no job named {o.get('name')!r} (see `manage.py jobs list`)",
+        services.JobDisabledError: lambda exc, o: f"{exc} (use --force)",
+    }
     help = "Manage compliance jobs: list, show, create, set, enable, disable, trigger, history, stats, health."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -66,21 +68,6 @@ class Command(BaseCommand):
         statistics.add_argument("--json", action="store_true")
         sub.add_parser("health", help="health summary of all jobs").add_argument("--json", action="store_true")
         sub.add_parser("conflicts", help="enabled jobs checking the same warehouses at overlapping times")
-
-    def handle(self, *args: Any, action: str, **options: Any) -> None:
-        handler: Callable[[dict[str, Any]], str] = getattr(self, f"do_{action}")
-        try:
-            self.stdout.write(handler(options))
-        except Job.DoesNotExist:
-            raise CommandError(f"no job named {options.get('name')!r} (see `manage.py jobs list`)") from None
-        except ValidationError as exc:
-            raise cli.validation_error(exc) from None
-        except services.JobDisabledError as exc:
-            raise CommandError(f"{exc} (use --force)") from None
-
-    @staticmethod
-    def _actor() -> str:
-        return f"cli:{getpass.getuser()}"
 
     def do_list(self, options: dict[str, Any]) -> str:
         jobs = services.all_jobs()
@@ -136,18 +123,18 @@ class Command(BaseCommand):
         return f"deleted {options['name']}"
 
     def do_enable(self, options: dict[str, Any]) -> str:
-        job = services.enable(services.get_job(options["name"]), by=self._actor(), now=timezone.now())
+        job = services.enable(services.get_job(options["name"]), by=self.actor(), now=timezone.now())
         return f"enabled {job.name}; next run {job.next_run_at}"
 
     def do_disable(self, options: dict[str, Any]) -> str:
         job = services.get_job(options["name"])
-        services.disable(job, reason=options["reason"], by=self._actor(), now=timezone.now())
+        services.disable(job, reason=options["reason"], by=self.actor(), now=timezone.now())
         return f"disabled {job.name}: {job.disabled_reason}"
 
     def do_trigger(self, options: dict[str, Any]) -> str:
         execution = services.trigger(
             services.get_job(options["name"]),
-            by=self._actor(),
+            by=self.actor(),
             now=timezone.now(),
             parameters=cli.parse_key_values(options["param"], option="--param"),
             warehouses=options["warehouse"],

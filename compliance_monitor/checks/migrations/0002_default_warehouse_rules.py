@@ -8,5 +8,5 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("checks", "0002_warehouse_rules")]
+    dependencies = [("checks", "0001_initial")]
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
