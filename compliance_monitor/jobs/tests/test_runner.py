@@ -64,3 +64,16 @@ def test_results_that_cannot_be_stored_fail_the_run_at_once(monkeypatch) -> None
     execution.refresh_from_db()
     assert (execution.status, execution.error_message) == (Status.FAILED, "disk full")
     assert Job.objects.get(pk=execution.job_id).lease_owner is None  # fresh from the database
+
+
+def test_every_log_line_of_a_run_names_the_job_and_the_execution() -> None:
+    import structlog
+    from structlog.testing import capture_logs
+
+    execution = queue_run(["diagnostics.violations", "diagnostics.fail"])
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as lines:  # as configured
+        runner.run(execution.pk, worker="here/1")
+
+    events = {line["event"] for line in lines}
+    assert {"execution_started", "check_finished", "execution_check_failed", "execution_finished"} <= events
+    assert all(line.get("execution_id") == str(execution.pk) and line.get("job") == "j" for line in lines), lines

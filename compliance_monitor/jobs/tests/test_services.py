@@ -170,3 +170,11 @@ def test_the_demo_adds_a_frequent_job_and_runs_every_new_job_once_at_start(db, n
 
     assert {e.job.name for e in first} == {"warehouse-compliance", "demo-every-10-minutes"}
     assert again == []  # queued runs count: nothing is triggered twice
+
+
+def test_the_run_row_exists_before_any_message_is_sent(make_job, now, django_capture_on_commit_callbacks) -> None:
+    job = make_job()
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        execution = services.trigger(job, by="a", now=now)
+        assert Execution.objects.filter(pk=execution.pk, status="queued").exists()
+    assert len(pending) == 1, "the broker message waits for the row's commit"

@@ -114,3 +114,17 @@ def test_a_run_after_the_slot_means_nothing_was_missed(db) -> None:
     services.trigger_scheduled(job.pk, now=T0 + timedelta(seconds=1))
     assert detect_missed_runs(now=T0 + timedelta(minutes=15)) == []
     assert timezone.is_aware(T0)
+
+
+def test_a_maintenance_window_on_a_job_mutes_its_failure_alerts(job, run, db) -> None:
+    recipients()
+    MaintenanceWindow.objects.create(job=job, starts_at=T0 - timedelta(hours=1), ends_at=T0 + timedelta(hours=1))
+    run(0, status="failed", error="planned ERP upgrade")
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.MUTED}
+
+
+def test_a_failing_recipient_lookup_falls_back_to_the_administrators(raise_alert, db) -> None:
+    recipients()
+    Recipient.objects.create(name="broken", email="x@example.com", warehouses=5)  # not a list: the lookup fails
+    raise_alert("MATERIAL", count=3)
+    assert addressed() == ["admin"]
