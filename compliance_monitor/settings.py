@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "compliance_monitor.jobs",
     "compliance_monitor.alerts",
     "compliance_monitor.notifications",
+    "compliance_monitor.api",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,42 @@
+"""Roles are Django groups: viewer < operator < admin. A superuser is an admin.
+
+* viewer — reads everything;
+* operator — viewer + triggers runs, acknowledges and resolves alerts, marks notifications read;
+* admin — operator + creates, changes, enables, disables and deletes jobs, forces runs of disabled jobs,
+  cleans up, manages tokens and recipients.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+
+class Role(IntEnum):
+    VIEWER = 1
+    OPERATOR = 2
+    ADMIN = 3
+
+    @property
+    def group(self) -> str:
+        return self.name.lower()
+
+
+def role_of(user: Any) -> Role | None:
+    if user is None or not user.is_active or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    names = set(user.groups.values_list("name", flat=True))
+    held = [role for role in Role if role.group in names]
+    return max(held) if held else None
+
+
+def require(user: Any, role: Role) -> Role:
+    """Raise PermissionDenied saying which role is needed; return the user's role."""
+    held = role_of(user)
+    if held is None or held < role:
+        raise PermissionDenied(f"this needs the {role.group} role; you have {held.group if held else 'no'} role")
+    return held
