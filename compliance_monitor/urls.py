@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
+from compliance_monitor.api.app import api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

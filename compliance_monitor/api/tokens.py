@@ -28,7 +28,7 @@ def create(user: Any, *, name: str, now: datetime, expires_at: datetime | None =
     token = ApiToken.objects.create(
         user=user, name=name, prefix=prefix, key_hash=digest(key), created_at=now, expires_at=expires_at
     )
-    log.info("api_token_created", token=prefix, user=user.get_username(), expires_at=expires_at)
+    log.info("api_token_created", prefix=prefix, user=user.get_username(), expires_at=expires_at)
     return token, key
 
 
@@ -46,5 +46,5 @@ def revoke(token: ApiToken, *, by: str, now: datetime) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at, token.revoked_by = now, by
         token.save(update_fields=["revoked_at", "revoked_by"])
-        log.info("api_token_revoked", token=token.prefix, by=by)
+        log.info("api_token_revoked", prefix=token.prefix, by=by)
     return token

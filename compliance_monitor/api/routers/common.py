@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from compliance_monitor.api.roles import Role, require
+from compliance_monitor.api.schemas import ErrorOut
+
+# Every operation documents its error answers, so clients (and schemathesis) know them.
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def actor(request: HttpRequest, role: Role) -> str:
+    """Check the caller's role and name them for the audit fields (never taken from the request body)."""
+    require(request.user, role)
+    return str(request.user.get_username())

@@ -1,0 +1,132 @@
+"""/api/v1/jobs — job configurations, their runs, statistics; enable, disable, trigger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import Field
+
+from compliance_monitor.api.roles import Role
+from compliance_monitor.api.routers.common import ERRORS, actor
+from compliance_monitor.api.schemas import (
+    DisableIn,
+    ExecutionOut,
+    JobIn,
+    JobOut,
+    JobPatch,
+    StatisticsOut,
+    TriggerIn,
+    TriggerOut,
+)
+from compliance_monitor.jobs import conflicts, services, stats
+from compliance_monitor.jobs.models import Job
+
+router = Router(tags=["jobs"])
+
+
+def job_or_404(name: str) -> Job:
+    return get_object_or_404(Job, name=name)
+
+
+def job_out(job: Job, conflict_messages: list[str]) -> dict[str, Any]:
+    fields = {name: getattr(job, name) for name in JobOut.model_fields if hasattr(job, name)}
+    return {**fields, "schedule_conflicts": conflict_messages}
+
+
+def with_conflicts(jobs: list[Job]) -> list[dict[str, Any]]:
+    found = conflicts.find_conflicts(now=timezone.now())
+    return [job_out(job, [c.message for c in found if job.name in (c.job, c.other)]) for job in jobs]
+
+
+@router.get("", response={200: list[JobOut], **ERRORS}, summary="All job configurations")
+def list_jobs(request: HttpRequest) -> list[dict[str, Any]]:
+    actor(request, Role.VIEWER)
+    return with_conflicts(services.all_jobs())
+
+
+@router.post("", response={201: JobOut, **ERRORS}, summary="Create a job")
+def create_job(request: HttpRequest, body: JobIn) -> Status[dict[str, Any]]:
+    actor(request, Role.ADMIN)
+    fields = body.model_dump(exclude_none=True)
+    if Job.objects.filter(name=fields["name"]).exists():
+        raise HttpError(409, f"a job named {fields['name']!r} exists already")
+    job = services.create_job(now=timezone.now(), **fields)
+    return Status(201, with_conflicts([job])[0])
+
+
+@router.get("/{name}", response={200: JobOut, **ERRORS}, summary="One job")
+def get_job(request: HttpRequest, name: str) -> dict[str, Any]:
+    actor(request, Role.VIEWER)
+    return with_conflicts([job_or_404(name)])[0]
+
+
+@router.patch("/{name}", response={200: JobOut, **ERRORS}, summary="Change schedule, limits, checks, parameters")
+def update_job(request: HttpRequest, name: str, body: JobPatch) -> dict[str, Any]:
+    actor(request, Role.ADMIN)
+    job = job_or_404(name)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if changes:
+        services.update_job(job, changes, now=timezone.now())
+    return with_conflicts([job])[0]
+
+
+@router.delete("/{name}", response={204: None, **ERRORS}, summary="Delete a job and its history")
+def delete_job(request: HttpRequest, name: str) -> Status[None]:
+    actor(request, Role.ADMIN)
+    services.delete_job(job_or_404(name))
+    return Status(204, None)
+
+
+@router.post("/{name}/enable", response={200: JobOut, **ERRORS}, summary="Enable (resets the failure streak)")
+def enable_job(request: HttpRequest, name: str) -> dict[str, Any]:
+    by = actor(request, Role.ADMIN)
+    return with_conflicts([services.enable(job_or_404(name), by=by, now=timezone.now())])[0]
+
+
+@router.post("/{name}/disable", response={200: JobOut, **ERRORS}, summary="Disable, keeping the configuration")
+def disable_job(request: HttpRequest, name: str, body: DisableIn) -> dict[str, Any]:
+    by = actor(request, Role.ADMIN)
+    job = services.disable(job_or_404(name), reason=body.reason, by=by, now=timezone.now())
+    return with_conflicts([job])[0]
+
+
+@router.post("/{name}/trigger", response={202: TriggerOut, **ERRORS}, summary="Run now; returns at once")
+def trigger_job(request: HttpRequest, name: str, body: TriggerIn) -> Status[dict[str, Any]]:
+    by = actor(request, Role.ADMIN if body.force else Role.OPERATOR)
+    execution = services.trigger(
+        job_or_404(name),
+        by=by,
+        now=timezone.now(),
+        parameters=body.parameters,
+        warehouses=body.warehouses,
+        reason=body.reason,
+        force=body.force,
+    )
+    url = reverse("api-v1:get_execution", kwargs={"execution_id": execution.pk})
+    return Status(202, {"execution_id": execution.pk, "status": execution.status, "url": url})
+
+
+class HistoryQuery(Schema):
+    limit: int = Field(services.DEFAULT_HISTORY_LIMIT, ge=1, le=services.MAX_HISTORY_LIMIT)
+
+
+@router.get("/{name}/executions", response={200: list[ExecutionOut], **ERRORS}, summary="History, newest first")
+def job_history(request: HttpRequest, name: str, query: Query[HistoryQuery]) -> list[Any]:
+    actor(request, Role.VIEWER)
+    return services.history(job_or_404(name), limit=query.limit)
+
+
+class StatisticsQuery(Schema):
+    days: int = Field(stats.DEFAULT_DAYS, ge=1, le=stats.MAX_DAYS)
+
+
+@router.get("/{name}/statistics", response={200: StatisticsOut, **ERRORS}, summary="Statistics with a daily trend")
+def job_statistics(request: HttpRequest, name: str, query: Query[StatisticsQuery]) -> Any:
+    actor(request, Role.VIEWER)
+    return stats.statistics(job_or_404(name), now=timezone.now(), days=query.days)

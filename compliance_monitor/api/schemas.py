@@ -1,0 +1,202 @@
+"""Request and response bodies of the REST API (JSON, snake_case, times ISO 8601 UTC, durations in seconds)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ErrorOut(Schema):
+    detail: Any = Field(..., description="What went wrong: a message, or a list of {loc, msg} per field.")
+
+
+class JobOut(Schema):
+    name: str
+    description: str
+    cron: str
+    timezone: str
+    checks: list[str]
+    warehouses: list[str]
+    default_parameters: dict[str, Any]
+    queue: str
+    enabled: bool
+    disabled_reason: str
+    disabled_at: datetime | None
+    disabled_by: str
+    timeout_seconds: int
+    max_retries: int
+    retry_backoff_seconds: int
+    auto_disable_on_failures: bool
+    max_consecutive_failures: int
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    last_status: str
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    last_error: str
+    execution_count: int
+    failure_count: int
+    consecutive_failures: int
+    requires_attention: bool
+    failure_rate: float
+    is_healthy: bool
+    schedule_conflicts: list[str] = Field(default_factory=list)
+
+
+class JobIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")
+    cron: str = Field(..., min_length=1, max_length=200)
+    checks: list[str] = Field(..., min_length=1)
+    description: str = Field("", max_length=300)
+    timezone: str | None = Field(None, max_length=64)
+    warehouses: list[str] = Field(default_factory=list)
+    default_parameters: dict[str, Any] = Field(default_factory=dict)
+    queue: str = Field("runs", min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")
+    timeout_seconds: int = Field(20 * 60, ge=1, le=24 * 3600)
+    max_retries: int = Field(2, ge=0, le=10)
+    retry_backoff_seconds: int = Field(60, ge=0, le=24 * 3600)
+    auto_disable_on_failures: bool = True
+    max_consecutive_failures: int = Field(5, ge=1, le=1000)
+    enabled: bool = True
+
+
+class JobPatch(Schema):
+    """Only the fields given change."""
+
+    cron: str | None = Field(None, min_length=1, max_length=200)
+    timezone: str | None = Field(None, min_length=1, max_length=64)
+    checks: list[str] | None = Field(None, min_length=1)
+    description: str | None = Field(None, max_length=300)
+    warehouses: list[str] | None = None
+    default_parameters: dict[str, Any] | None = None
+    queue: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")
+    timeout_seconds: int | None = Field(None, ge=1, le=24 * 3600)
+    max_retries: int | None = Field(None, ge=0, le=10)
+    retry_backoff_seconds: int | None = Field(None, ge=0, le=24 * 3600)
+    auto_disable_on_failures: bool | None = None
+    max_consecutive_failures: int | None = Field(None, ge=1, le=1000)
+
+
+class DisableIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class TriggerIn(Schema):
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    warehouses: list[str] = Field(default_factory=list)
+    reason: str = Field("", max_length=500)
+    force: bool = Field(False, description="Run even though the job is disabled (admin only).")
+
+
+class TriggerOut(Schema):
+    execution_id: uuid.UUID
+    status: str
+    url: str
+
+
+class ViolationOut(Schema):
+    product_code: str
+    product_name: str
+    goods_group: str
+    quantity: float
+    unit: str
+    change: str
+
+
+class CheckResultOut(Schema):
+    check_name: str
+    report_name: str
+    warehouse: str
+    status: str
+    violation_count: int
+    message: str
+    error: str
+    violations: list[ViolationOut]
+    fixed: list[dict[str, Any]]
+
+
+class ExecutionOut(Schema):
+    execution_id: uuid.UUID = Field(..., alias="id")
+    job: str = Field(..., alias="job.name")
+    status: str
+    trigger: str
+    triggered_by: str
+    reason: str
+    parameters: dict[str, Any]
+    warehouses: list[str]
+    scheduled_for: datetime | None
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    worker: str
+    heartbeat_at: datetime | None
+    attempt: int
+    blocked_by: uuid.UUID | None
+    error_type: str
+    error_message: str
+    total_reports: int
+    successful_reports: int
+    violation_reports: int
+    success_rate: float
+    is_long_running: bool
+    has_errors: bool
+    has_violations: bool
+
+
+class ExecutionDetailOut(ExecutionOut):
+    error_traceback: str
+    check_results: list[CheckResultOut] = Field(default_factory=list)
+
+
+class DailyOut(Schema):
+    day: date
+    count: int
+    succeeded: int
+    failed: int
+    average_duration_seconds: float | None
+
+
+class StatisticsOut(Schema):
+    job: str
+    period_start: datetime
+    period_end: datetime
+    total: int
+    by_status: dict[str, int]
+    success_rate: float
+    average_duration_seconds: float | None
+    p50_duration_seconds: float | None
+    p95_duration_seconds: float | None
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    consecutive_failures: int
+    is_healthy: bool
+    daily: list[DailyOut]
+
+
+class JobHealthOut(Schema):
+    name: str
+    enabled: bool
+    healthy: bool
+    requires_attention: bool
+    consecutive_failures: int
+    failure_rate: float
+    last_run_at: datetime | None
+    last_status: str
+    next_run_at: datetime | None
+    last_error: str
+    disabled_reason: str
+
+
+class HealthOut(Schema):
+    total: int
+    enabled: int
+    disabled: int
+    failing: int
+    requiring_attention: int
+    is_healthy: bool
+    checked_at: datetime
+    jobs: list[JobHealthOut]
