@@ -102,6 +102,10 @@ class Alert(models.Model):
         return f"[{self.get_severity_display()}] {self.title}"
 
     @property
+    def severity_label(self) -> str:
+        return Severity(self.severity).label
+
+    @property
     def is_active(self) -> bool:
         return self.state != State.RESOLVED
 

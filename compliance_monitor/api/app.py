@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
+from compliance_monitor.alerts.services import AlertStateError
 from compliance_monitor.api.auth import AUTH
 from compliance_monitor.jobs.services import JobDisabledError
 
@@ -52,8 +53,21 @@ def _disabled(request: HttpRequest, exc: JobDisabledError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
-from compliance_monitor.api.routers import executions, health, jobs  # noqa: E402 — routers need `api` defined
+@api.exception_handler(AlertStateError)
+def _conflict(request: HttpRequest, exc: AlertStateError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+from compliance_monitor.api.routers import (  # noqa: E402 — routers need `api` defined
+    alerts,
+    executions,
+    health,
+    jobs,
+    notifications,
+)
 
 api.add_router("/jobs", jobs.router)
+api.add_router("/alerts", alerts.router)
+api.add_router("/notifications", notifications.router)
 api.add_router("/executions", executions.router)
 api.add_router("/health", health.router)

@@ -34,6 +34,16 @@ def role_of(user: Any) -> Role | None:
     return max(held) if held else None
 
 
+def managed_warehouses(user: Any) -> set[str]:
+    """Warehouses whose manager this user is (through an active notification recipient)."""
+    from compliance_monitor.notifications.models import Recipient
+
+    if user is None or not user.is_authenticated:
+        return set()
+    lists = Recipient.objects.filter(user=user, active=True).values_list("warehouses", flat=True)
+    return {code for codes in lists if isinstance(codes, list) for code in codes}
+
+
 def require(user: Any, role: Role) -> Role:
     """Raise PermissionDenied saying which role is needed; return the user's role."""
     held = role_of(user)

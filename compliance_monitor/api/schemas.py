@@ -200,3 +200,83 @@ class HealthOut(Schema):
     is_healthy: bool
     checked_at: datetime
     jobs: list[JobHealthOut]
+
+
+class AlertOut(Schema):
+    id: int
+    type: str
+    severity: str = Field(..., alias="severity_label")
+    title: str
+    message: str
+    warehouse: str
+    check_name: str
+    violation_count: int
+    legacy_text: str
+    state: str
+    raised_at: datetime
+    last_seen_at: datetime
+    occurrences: int
+    execution_id: uuid.UUID | None
+    previous_id: int | None
+    acknowledged_by: str
+    acknowledged_at: datetime | None
+    resolved_by: str
+    resolved_at: datetime | None
+    resolution_notes: str
+    channels_notified: list[str]
+    escalated_at: datetime | None
+    escalation_count: int
+    needs_acknowledgement: bool
+    requires_immediate_attention: bool
+
+
+class AlertEventOut(Schema):
+    at: datetime
+    kind: str
+    by: str
+    detail: dict[str, Any]
+
+
+class AlertDetailOut(AlertOut):
+    violation_details: list[dict[str, Any]]
+    events: list[AlertEventOut]
+
+
+class ResolveIn(Schema):
+    notes: str = Field(..., min_length=1, max_length=5000)
+
+
+class CleanupIn(Schema):
+    older_than_days: int = Field(..., ge=1, le=3650)
+
+
+class CleanupOut(Schema):
+    deleted: int
+
+
+class AlertStatisticsOut(Schema):
+    period_start: datetime
+    period_end: datetime
+    total: int
+    active: int
+    acknowledged: int
+    resolved: int
+    by_severity: dict[str, int]
+    by_type: dict[str, int]
+    by_warehouse: dict[str, int]
+    mean_time_to_acknowledge_seconds: float | None
+    mean_time_to_resolve_seconds: float | None
+
+
+class InboxMessageOut(Schema):
+    id: int
+    title: str
+    body: str
+    alert_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class InboxOut(Schema):
+    unread: int
+    items: list[InboxMessageOut]

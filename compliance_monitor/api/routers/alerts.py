@@ -1,0 +1,140 @@
+"""/api/v1/alerts — alerts with filters, their history; acknowledge, resolve, statistics, cleanup.
+
+Warehouse managers see and act on the alerts of their warehouses even without a broader role.
+"""
+
+# No `from __future__ import annotations` here: ninja's @paginate resolves the view's annotations in its own
+# module, so they must be real objects, not strings.
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from ninja import Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import Field
+
+from compliance_monitor.alerts import services
+from compliance_monitor.alerts.models import Alert, AlertType, Severity, State
+from compliance_monitor.api.roles import Role, managed_warehouses, require, role_of
+from compliance_monitor.api.routers.common import ERRORS, actor
+from compliance_monitor.api.schemas import (
+    AlertDetailOut,
+    AlertOut,
+    AlertStatisticsOut,
+    CleanupIn,
+    CleanupOut,
+    ResolveIn,
+)
+
+router = Router(tags=["alerts"])
+SEVERITY_BY_NAME = {s.label: s for s in Severity}
+
+
+class BoundedPages(PageNumberPagination):
+    """Pages with limits: an absurd page number is a 422, not a database overflow."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1, le=500)
+
+
+def visible_alerts(request: HttpRequest) -> QuerySet[Alert]:
+    if (role_of(request.user) or 0) >= Role.VIEWER:
+        return Alert.objects.all()
+    warehouses = managed_warehouses(request.user)
+    if not warehouses:
+        require(request.user, Role.VIEWER)  # raises, naming the role needed
+    return Alert.objects.filter(warehouse__in=warehouses)
+
+
+def actor_for(request: HttpRequest, alert: Alert) -> str:
+    """Operators act on any alert; a warehouse's manager on that warehouse's alerts."""
+    if alert.warehouse and alert.warehouse in managed_warehouses(request.user):
+        return str(request.user.get_username())
+    try:
+        return actor(request, Role.OPERATOR)
+    except PermissionDenied as exc:
+        raise PermissionDenied(f"{exc}, or to manage warehouse {alert.warehouse or '-'}") from None
+
+
+class AlertFilters(Schema):
+    state: Literal["active", "open", "acknowledged", "resolved", "all"] = "active"
+    min_severity: Literal["low", "medium", "high", "critical"] = "low"
+    warehouse: str | None = Field(None, max_length=64)
+    type: Literal[tuple(t.value for t in AlertType)] | None = None  # type: ignore[valid-type]
+
+
+@router.get("", response={200: list[AlertOut], **ERRORS}, summary="Alerts, most severe and newest first")
+@paginate(BoundedPages, page_size=50)
+def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> QuerySet[Alert]:
+    alerts = visible_alerts(request).filter(severity__gte=SEVERITY_BY_NAME[filters.min_severity])
+    if filters.state == "active":
+        alerts = alerts.exclude(state=State.RESOLVED)
+    elif filters.state != "all":
+        alerts = alerts.filter(state=filters.state)
+    if filters.warehouse:
+        alerts = alerts.filter(warehouse=filters.warehouse)
+    if filters.type:
+        alerts = alerts.filter(type=filters.type)
+    return alerts.order_by("-severity", "-raised_at", "-pk")
+
+
+ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+
+
+class StatisticsQuery(Schema):
+    # ISO 8601 strings, parsed here: pydantic alone would read "0.5" as a Unix timestamp.
+    start: str | None = Field(None, alias="from", pattern=ISO_DATE_TIME, description="ISO 8601 date or date-time")
+    end: str | None = Field(None, alias="to", pattern=ISO_DATE_TIME, description="ISO 8601 date or date-time")
+
+
+def parse_when(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = parse_datetime(value) or parse_datetime(f"{value}T00:00:00")
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        parsed = None
+    if parsed is None:
+        raise ValidationError({field: [f"not a valid ISO 8601 date or date-time: {value!r}"]})
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
+@router.get("/statistics", response={200: AlertStatisticsOut, **ERRORS}, summary="Statistics (default 30 days)")
+def alert_statistics(request: HttpRequest, query: Query[StatisticsQuery]) -> Any:
+    actor(request, Role.VIEWER)
+    end = parse_when(query.end, "to") or timezone.now()
+    return services.statistics(start=parse_when(query.start, "from"), end=end)
+
+
+@router.post("/cleanup", response={200: CleanupOut, **ERRORS}, summary="Delete old resolved alerts")
+def cleanup_alerts(request: HttpRequest, body: CleanupIn) -> dict[str, int]:
+    actor(request, Role.ADMIN)
+    return {"deleted": services.cleanup(older_than_days=body.older_than_days, now=timezone.now())}
+
+
+def alert_or_404(request: HttpRequest, alert_id: int) -> Alert:
+    return get_object_or_404(visible_alerts(request), pk=alert_id)
+
+
+@router.get("/{alert_id}", response={200: AlertDetailOut, **ERRORS}, summary="One alert with its history")
+def get_alert(request: HttpRequest, alert_id: int) -> Alert:
+    return alert_or_404(request, alert_id)
+
+
+@router.post("/{alert_id}/acknowledge", response={200: AlertOut, **ERRORS}, summary="Acknowledge")
+def acknowledge_alert(request: HttpRequest, alert_id: int) -> Alert:
+    alert = alert_or_404(request, alert_id)
+    return services.acknowledge(alert, by=actor_for(request, alert), now=timezone.now())
+
+
+@router.post("/{alert_id}/resolve", response={200: AlertOut, **ERRORS}, summary="Resolve with notes")
+def resolve_alert(request: HttpRequest, alert_id: int, body: ResolveIn) -> Alert:
+    alert = alert_or_404(request, alert_id)
+    return services.resolve(alert, by=actor_for(request, alert), notes=body.notes, now=timezone.now())

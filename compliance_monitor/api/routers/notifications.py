@@ -1,0 +1,31 @@
+"""/api/v1/notifications — the caller's in-app inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router
+
+from compliance_monitor.api.roles import Role
+from compliance_monitor.api.routers.common import ERRORS, actor
+from compliance_monitor.api.schemas import InboxMessageOut, InboxOut
+from compliance_monitor.notifications import services
+from compliance_monitor.notifications.models import InboxMessage
+
+router = Router(tags=["notifications"])
+INBOX_LIMIT = 100
+
+
+@router.get("", response={200: InboxOut, **ERRORS}, summary="My inbox (newest 100) and unread count")
+def inbox(request: HttpRequest) -> dict[str, Any]:
+    return {"unread": services.unread_count(request.user), "items": list(services.inbox(request.user)[:INBOX_LIMIT])}
+
+
+@router.post("/{message_id}/read", response={200: InboxMessageOut, **ERRORS}, summary="Mark one of mine read")
+def mark_read(request: HttpRequest, message_id: int) -> InboxMessage:
+    actor(request, Role.OPERATOR)
+    get_object_or_404(InboxMessage, pk=message_id, user=request.user)
+    return services.mark_read(request.user, message_id, now=timezone.now())
