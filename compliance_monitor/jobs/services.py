@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from compliance_monitor.checks import registry
-from compliance_monitor.jobs import cron, dispatch, scheduler
-from compliance_monitor.jobs.models import JOB_SETTINGS, Execution, Job, Trigger
+from compliance_monitor.jobs import cron, dispatch, lifecycle, scheduler
+from compliance_monitor.jobs.models import JOB_SETTINGS, Execution, Job, Status, Trigger
 
 log = structlog.get_logger(__name__)
 SCHEDULER = "scheduler"
@@ -222,6 +222,28 @@ def trigger_scheduled(job_id: int, *, now: datetime) -> Execution | None:
         return None
     log.info("execution_queued", job=job.name, execution_id=str(execution.pk), trigger=Trigger.SCHEDULED)
     return execution
+
+
+class ExecutionFinishedError(Exception):
+    """Cancel of a run that already ended."""
+
+
+def cancel(execution: Execution, *, by: str, now: datetime) -> Execution:
+    """Stop a queued or running execution; it counts neither as a run nor as a failure.
+
+    A queued run never starts (its message finds it cancelled). A running one is marked cancelled and its
+    lease released at once; the worker is asked to stop, and whatever it reports afterwards is discarded.
+    """
+    result = lifecycle.Result(Status.CANCELLED, error_type="Cancelled", error_message=f"cancelled by {by}")
+    for live in (Status.QUEUED, Status.RUNNING):
+        if lifecycle.finish(execution.pk, result, now=now, from_status=live):
+            if live == Status.RUNNING:
+                transaction.on_commit(lambda: dispatch.revoke(str(execution.pk)))
+            log.info("execution_cancelled", execution_id=str(execution.pk), by=by, was=live)
+            execution.refresh_from_db()
+            return execution
+    execution.refresh_from_db()
+    raise ExecutionFinishedError(f"execution {execution.pk} already ended ({execution.status})")
 
 
 def history(job: Job, *, limit: int = DEFAULT_HISTORY_LIMIT) -> list[Execution]:
