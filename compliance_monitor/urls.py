@@ -3,9 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
+from compliance_monitor.api import probes
 from compliance_monitor.api.app import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("metrics", probes.metrics_view, name="metrics"),
+    path("healthz/live", probes.live, name="live"),
+    path("healthz/ready", probes.ready, name="ready"),
 ]

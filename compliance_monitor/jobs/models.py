@@ -257,3 +257,13 @@ class Execution(models.Model):
         if not self.total_reports:
             return 0.0
         return round(100.0 * self.successful_reports / self.total_reports, 2)
+
+
+class Beacon(models.Model):
+    """The last time a periodic process proved it was alive (the sweep: beat and a control worker)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

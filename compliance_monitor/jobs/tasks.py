@@ -12,6 +12,7 @@ from celery.worker.request import Request
 from django.utils import timezone
 
 from compliance_monitor.jobs import reaper, retention, runner, services
+from compliance_monitor.jobs.models import Beacon
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +46,10 @@ def scheduled_tick(job_id: int) -> str | None:
 
 @shared_task(name="compliance_monitor.jobs.tasks.sweep")
 def sweep() -> dict[str, Any]:
-    return reaper.sweep(now=timezone.now())
+    now = timezone.now()
+    # Beat sent this and a control worker runs it: readiness probes read this beacon.
+    Beacon.objects.update_or_create(name="sweep", defaults={"seen_at": now})
+    return reaper.sweep(now=now)
 
 
 @shared_task(name="compliance_monitor.jobs.tasks.housekeeping")

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.test import Client
+from django.utils import timezone
+
+from compliance_monitor.alerts.models import Alert
+from compliance_monitor.jobs.models import Beacon, Execution
+
+
+def test_liveness_needs_no_credentials(db) -> None:
+    assert Client().get("/healthz/live").json() == {"status": "alive"}
+
+
+def test_readiness_reports_each_dependency_and_fails_without_a_recent_sweep(db) -> None:
+    stale = Client().get("/healthz/ready")
+    assert stale.status_code == 503
+    checks = stale.json()["checks"]
+    assert checks["database"]["ok"] and checks["broker"]["ok"] and not checks["scheduler"]["ok"]
+
+    Beacon.objects.create(name="sweep", seen_at=timezone.now() - timedelta(seconds=10))
+    assert Client().get("/healthz/ready").status_code == 200
+
+    Beacon.objects.filter(name="sweep").update(seen_at=timezone.now() - timedelta(hours=1))
+    assert Client().get("/healthz/ready").status_code == 503
+
+
+def test_the_sweep_task_keeps_the_beacon_fresh(db) -> None:
+    from compliance_monitor.jobs.tasks import sweep
+
+    sweep()
+    assert timezone.now() - Beacon.objects.get(name="sweep").seen_at < timedelta(seconds=5)
+
+
+def test_metrics_need_a_viewer(as_role, db) -> None:
+    assert as_role("anonymous").client.get("/metrics").status_code == 401
+    nobody = as_role("viewer")
+    assert nobody.client.get("/metrics", **nobody.headers).status_code == 200
+
+
+def test_metrics_expose_runs_durations_jobs_alerts_and_deliveries(as_role, job) -> None:
+    now = timezone.now()
+    Execution.objects.create(job=job, trigger="manual", queued_at=now, status="succeeded", duration_seconds=3)
+    Execution.objects.create(job=job, trigger="manual", queued_at=now, status="failed", duration_seconds=700)
+    Alert.objects.create(
+        type="compliance_violation", severity=4, fingerprint="f", title="t", raised_at=now, last_seen_at=now
+    )
+    viewer = as_role("viewer")
+
+    text = viewer.client.get("/metrics", **viewer.headers).content.decode()
+
+    for line in (
+        'compliance_runs_total{job="compliance",status="succeeded"} 1.0',
+        'compliance_runs_total{job="compliance",status="failed"} 1.0',
+        'compliance_run_duration_seconds_bucket{le="5.0"} 1.0',
+        'compliance_run_duration_seconds_bucket{le="1200.0"} 2.0',
+        "compliance_run_duration_seconds_sum 703.0",
+        'compliance_job_enabled{job="compliance"} 1.0',
+        'compliance_open_alerts{severity="critical"} 1.0',
+        'compliance_open_alerts{severity="low"} 0.0',
+    ):
+        assert line in text, line
