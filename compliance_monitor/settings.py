@@ -87,7 +87,9 @@ TEMPLATES = [
 
 def database_config() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'compliance.sqlite3'}")
-    config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=0))
+    # Persistent connections save a connect per request on PostgreSQL (checked before reuse).
+    max_age = int(os.environ.get("CM_DB_CONN_MAX_AGE", "0" if url.startswith("sqlite") else "60"))
+    config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web server read while a worker writes; IMMEDIATE transactions take the
         # write lock up front so concurrent writers wait (busy timeout) instead of deadlocking.

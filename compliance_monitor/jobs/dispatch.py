@@ -26,16 +26,6 @@ def send_after_commit(execution: Execution, job: Job, *, eta: datetime | None = 
     transaction.on_commit(lambda: send(execution_id, queue=queue, soft_time_limit=soft, time_limit=hard, eta=eta))
 
 
-def revoke(execution_id: str) -> None:
-    """Ask the workers to stop a cancelled run (best effort: its row already says cancelled)."""
-    from compliance_monitor.jobs.tasks import run_execution
-
-    try:
-        run_execution.app.control.revoke(execution_id, terminate=True)
-    except Exception as exc:  # noqa: BLE001 — e.g. a broker without broadcast; the run's late finish is discarded
-        log.warning("revoke_failed", execution_id=execution_id, error=str(exc))
-
-
 def send(
     execution_id: str, *, queue: str, soft_time_limit: float, time_limit: float, eta: datetime | None = None
 ) -> bool:
@@ -47,7 +37,7 @@ def send(
     if eta is not None:
         options["eta"] = eta
     try:
-        # The task id is the execution id, so a cancel can revoke exactly this run.
+        # The task id is the execution id: one id to follow a run through worker and broker logs.
         run_execution.apply_async(
             args=(execution_id,), task_id=execution_id, retry=True, retry_policy=PUBLISH_RETRY, **options
         )

@@ -229,16 +229,17 @@ class ExecutionFinishedError(Exception):
 
 
 def cancel(execution: Execution, *, by: str, now: datetime) -> Execution:
-    """Stop a queued or running execution; it counts neither as a run nor as a failure.
+    """Cancel a queued or running execution; it counts neither as a run nor as a failure.
 
     A queued run never starts (its message finds it cancelled). A running one is marked cancelled and its
-    lease released at once; the worker is asked to stop, and whatever it reports afterwards is discarded.
+    lease released at once, so the job can run again; whatever its worker reports afterwards is discarded.
+    The worker slot is freed when the current check returns, at the latest at the job's time limit — we do
+    not kill it: terminating a prefork pool child (Celery's revoke with terminate) can kill it while it holds
+    the pool's queue lock and leave the whole worker unable to start another task.
     """
     result = lifecycle.Result(Status.CANCELLED, error_type="Cancelled", error_message=f"cancelled by {by}")
     for live in (Status.QUEUED, Status.RUNNING):
         if lifecycle.finish(execution.pk, result, now=now, from_status=live):
-            if live == Status.RUNNING:
-                transaction.on_commit(lambda: dispatch.revoke(str(execution.pk)))
             log.info("execution_cancelled", execution_id=str(execution.pk), by=by, was=live)
             execution.refresh_from_db()
             return execution

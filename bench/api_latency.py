@@ -1,0 +1,184 @@
+"""REST API latency on PostgreSQL with 1,000,000 executions of 1,000 jobs (issue 5).
+
+    .venv/bin/python bench/api_latency.py [--executions 1000000] [--jobs 1000]
+
+Builds a fresh database `cm_api_bench` (executions generated in SQL over the last 60 days), starts gunicorn
+(sync workers, persistent connections) and measures, with a real bearer token over loopback:
+* history: `GET /api/v1/jobs/{name}/executions?limit=50` for random jobs from 100 concurrent clients, each
+  sending 2 requests per second (open loop, so a slow answer cannot hide behind fewer requests);
+  and the same 100 clients back-to-back (closed loop: saturation throughput and latency);
+* health: `GET /api/v1/health` (1,000 jobs) from 20 concurrent clients;
+* statistics: `GET /api/v1/jobs/{name}/statistics?days=30`, sequentially.
+The load generator (asyncio + httpx, one process) shares the 2 cores with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+BENCH_URL = "postgres://postgres@127.0.0.1:5432/cm_api_bench"
+
+
+def psql(sql: str, url: str = BENCH_URL) -> None:
+    subprocess.run(["psql", url, "-qc", sql], check=True)
+
+
+def build_database(jobs: int, executions: int) -> str:
+    psql("DROP DATABASE IF EXISTS cm_api_bench", ADMIN_URL)
+    psql("CREATE DATABASE cm_api_bench", ADMIN_URL)
+    os.environ.update({"DATABASE_URL": BENCH_URL, "DJANGO_SETTINGS_MODULE": "compliance_monitor.settings"})
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from compliance_monitor.api import tokens
+
+    call_command("migrate", verbosity=0)
+    psql(f"""
+        INSERT INTO jobs_job (name, description, cron, timezone, checks, warehouses, default_parameters, queue,
+            enabled, disabled_reason, disabled_by, timeout_seconds, max_retries, retry_backoff_seconds,
+            auto_disable_on_failures, max_consecutive_failures, last_status, last_error, execution_count,
+            failure_count, consecutive_failures, created_at, updated_at)
+        SELECT 'job-' || n, '', (n % 60) || ' * * * *', 'UTC', '["warehouse.product_types"]', '[]', '{{}}', 'runs',
+            true, '', '', 1200, 2, 60, true, 5, 'succeeded', '', {executions // jobs}, 0, 0, now(), now()
+        FROM generate_series(1, {jobs}) AS n;
+        INSERT INTO jobs_execution (id, job_id, status, trigger, triggered_by, reason, parameters, warehouses,
+            queued_at, started_at, finished_at, duration_seconds, worker, attempt, error_type, error_message,
+            error_traceback, total_reports, successful_reports, violation_reports, context)
+        SELECT gen_random_uuid(), j.id,
+            CASE WHEN i % 20 = 0 THEN 'failed' WHEN i % 97 = 0 THEN 'skipped' ELSE 'succeeded' END,
+            'scheduled', 'scheduler', '', '{{}}', '[]',
+            now() - (i * interval '1 hour') - (j.id * interval '1 second'),
+            now() - (i * interval '1 hour') - (j.id * interval '1 second'),
+            now() - (i * interval '1 hour') - (j.id * interval '1 second') + interval '30 seconds',
+            5 + (i % 50), 'runs@bench', 1, '', '', '', 3, 2, 1, '{{}}'
+        FROM jobs_job j, generate_series(1, {executions // jobs}) AS i;
+        ANALYZE;
+    """)
+    user = get_user_model().objects.create_superuser("bench", "", "bench-password")
+    return tokens.create(user, name="bench", now=timezone.now())[1]
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": BENCH_URL, "CM_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "compliance_monitor.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz/live", timeout=1)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def summary(latencies: list[float], seconds: float) -> dict[str, float]:
+    from compliance_monitor.jobs.stats import percentile
+
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered),
+        "per_second": round(len(ordered) / seconds, 1),
+        **{f"p{int(q * 100)}_ms": round((percentile(ordered, q) or 0) * 1000, 1) for q in (0.5, 0.9, 0.99)},
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
+async def load(base: str, key: str, paths: list[str], *, clients: int, seconds: float, rate: float | None) -> Any:
+    """`clients` concurrent clients; each sends `rate` requests/s (open loop) or back-to-back (None)."""
+    latencies: list[float] = []
+    errors = 0
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
+        stop = time.monotonic() + seconds
+
+        async def one_client() -> None:
+            nonlocal errors
+            await asyncio.sleep(random.random() / (rate or 10))  # spread the starts
+            while time.monotonic() < stop:
+                started = time.monotonic()
+                response = await client.get(random.choice(paths))
+                latencies.append(time.monotonic() - started)
+                errors += response.status_code != 200
+                if rate:
+                    await asyncio.sleep(max(0.0, 1 / rate - (time.monotonic() - started)))
+
+        began = time.monotonic()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        elapsed = time.monotonic() - began
+    return {**summary(latencies, elapsed), "errors": errors}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--executions", type=int, default=1_000_000)
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    started = time.monotonic()
+    key = build_database(args.jobs, args.executions)
+    built = round(time.monotonic() - started, 1)
+    port = 8765
+    server = start_server(port)
+    base = f"http://127.0.0.1:{port}"
+    history = [f"/api/v1/jobs/job-{n}/executions?limit=50" for n in range(1, args.jobs + 1)]
+    statistics = [f"/api/v1/jobs/job-{n}/statistics?days=30" for n in range(1, args.jobs + 1)]
+    try:
+        result = {
+            "executions": args.executions,
+            "jobs": args.jobs,
+            "database_built_seconds": built,
+            "history_100_clients_2_rps_each": asyncio.run(
+                load(base, key, history, clients=100, seconds=args.seconds, rate=2)
+            ),
+            "history_100_clients_back_to_back": asyncio.run(
+                load(base, key, history, clients=100, seconds=args.seconds, rate=None)
+            ),
+            "health_20_clients_back_to_back": asyncio.run(
+                load(base, key, ["/api/v1/health"], clients=20, seconds=args.seconds / 2, rate=None)
+            ),
+            "statistics_30_days_sequential": asyncio.run(
+                load(base, key, statistics, clients=1, seconds=args.seconds / 2, rate=None)
+            ),
+        }
+    finally:
+        server.terminate()
+        server.wait()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
