@@ -53,7 +53,7 @@ def get_execution(request: HttpRequest, execution_id: uuid.UUID) -> Any:
     return execution_or_404(execution_id)
 
 
-@router.post("/{execution_id}/cancel", response={200: ExecutionOut, **ERRORS}, summary="Cancel a queued or running run (frees the job at once)")
+@router.post("/{execution_id}/cancel", response={200: ExecutionOut, **ERRORS}, summary="Cancel a queued or running run")
 def cancel_execution(request: HttpRequest, execution_id: uuid.UUID) -> Any:
     by = actor(request, Role.OPERATOR)
     try:
