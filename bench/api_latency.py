@@ -5,9 +5,9 @@
 Builds a fresh database `cm_api_bench` (executions generated in SQL over the last 60 days), starts gunicorn
 (sync workers, persistent connections) and measures, with a real bearer token over loopback:
 * history: `GET /api/v1/jobs/{name}/executions?limit=50` for random jobs from 100 concurrent clients, each
-  sending 2 requests per second (open loop, so a slow answer cannot hide behind fewer requests);
+  sending 1, then 2 requests per second (open loop, so a slow answer cannot hide behind fewer requests);
   and the same 100 clients back-to-back (closed loop: saturation throughput and latency);
-* health: `GET /api/v1/health` (1,000 jobs) from 20 concurrent clients;
+* health: `GET /api/v1/health` (1,000 jobs) from one client (latency), then 10 back-to-back (throughput);
 * statistics: `GET /api/v1/jobs/{name}/statistics?days=30`, sequentially.
 The load generator (asyncio + httpx, one process) shares the 2 cores with the server.
 """
@@ -161,14 +161,20 @@ def main() -> None:
             "executions": args.executions,
             "jobs": args.jobs,
             "database_built_seconds": built,
+            "history_100_clients_1_rps_each": asyncio.run(
+                load(base, key, history, clients=100, seconds=args.seconds, rate=1)
+            ),
             "history_100_clients_2_rps_each": asyncio.run(
                 load(base, key, history, clients=100, seconds=args.seconds, rate=2)
             ),
             "history_100_clients_back_to_back": asyncio.run(
                 load(base, key, history, clients=100, seconds=args.seconds, rate=None)
             ),
-            "health_20_clients_back_to_back": asyncio.run(
-                load(base, key, ["/api/v1/health"], clients=20, seconds=args.seconds / 2, rate=None)
+            "health_one_client": asyncio.run(
+                load(base, key, ["/api/v1/health"], clients=1, seconds=args.seconds / 2, rate=None)
+            ),
+            "health_10_clients_back_to_back": asyncio.run(
+                load(base, key, ["/api/v1/health"], clients=10, seconds=args.seconds / 2, rate=None)
             ),
             "statistics_30_days_sequential": asyncio.run(
                 load(base, key, statistics, clients=1, seconds=args.seconds / 2, rate=None)

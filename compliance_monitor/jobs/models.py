@@ -55,6 +55,22 @@ JOB_STATE = (
 )
 
 
+# The health rules as plain functions, so a summary of thousands of jobs can apply them to bare values.
+def requires_attention(enabled: bool, consecutive_failures: int) -> bool:
+    return not enabled or consecutive_failures >= ATTENTION_CONSECUTIVE_FAILURES
+
+
+def failure_rate(execution_count: int, failure_count: int) -> float:
+    """Failed runs as a percentage of all finished runs (0 when the job never ran)."""
+    if not execution_count:
+        return 0.0
+    return round(100.0 * failure_count / execution_count, 2)
+
+
+def is_healthy(enabled: bool, consecutive_failures: int, rate: float) -> bool:
+    return enabled and consecutive_failures == 0 and rate < HEALTHY_FAILURE_RATE
+
+
 def default_timezone() -> str:
     from django.conf import settings
 
@@ -114,18 +130,15 @@ class Job(models.Model):
 
     @property
     def requires_attention(self) -> bool:
-        return not self.enabled or self.consecutive_failures >= ATTENTION_CONSECUTIVE_FAILURES
+        return requires_attention(self.enabled, self.consecutive_failures)
 
     @property
     def failure_rate(self) -> float:
-        """Failed runs as a percentage of all finished runs (0 when the job never ran)."""
-        if not self.execution_count:
-            return 0.0
-        return round(100.0 * self.failure_count / self.execution_count, 2)
+        return failure_rate(self.execution_count, self.failure_count)
 
     @property
     def is_healthy(self) -> bool:
-        return self.enabled and self.consecutive_failures == 0 and self.failure_rate < HEALTHY_FAILURE_RATE
+        return is_healthy(self.enabled, self.consecutive_failures, self.failure_rate)
 
     @property
     def soft_time_limit(self) -> float:

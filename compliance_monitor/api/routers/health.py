@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from ninja import Router
 
@@ -17,6 +15,10 @@ router = Router(tags=["health"])
 
 
 @router.get("", response={200: HealthOut, **ERRORS}, summary="Jobs' health at a glance")
-def health(request: HttpRequest) -> Any:
+def health(request: HttpRequest) -> JsonResponse:
     actor(request, Role.VIEWER)
-    return stats.health(now=timezone.now())
+    # Serialized directly (same shape as HealthOut): validating 1,000 job lines through pydantic tripled the cost.
+    summary = stats.health(now=timezone.now())
+    return JsonResponse(
+        {**{k: v for k, v in vars(summary).items() if k != "jobs"}, "jobs": [vars(job) for job in summary.jobs]}
+    )
