@@ -118,6 +118,34 @@ class CheckResultOut(Schema):
     fixed: list[dict[str, Any]]
 
 
+EXECUTION_FIELDS = (  # ExecutionOut's plain fields, for the fast history path (api/routers/jobs.py)
+    "status",
+    "trigger",
+    "triggered_by",
+    "reason",
+    "parameters",
+    "warehouses",
+    "scheduled_for",
+    "queued_at",
+    "started_at",
+    "finished_at",
+    "duration_seconds",
+    "worker",
+    "heartbeat_at",
+    "attempt",
+    "blocked_by",
+    "error_type",
+    "error_message",
+    "total_reports",
+    "successful_reports",
+    "violation_reports",
+    "success_rate",
+    "is_long_running",
+    "has_errors",
+    "has_violations",
+)
+
+
 class ExecutionOut(Schema):
     execution_id: uuid.UUID = Field(..., alias="id")
     job: str = Field(..., alias="job.name")

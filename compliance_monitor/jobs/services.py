@@ -251,7 +251,8 @@ def history(job: Job, *, limit: int = DEFAULT_HISTORY_LIMIT) -> list[Execution]:
     """Newest first (the seed's ``GetJobExecutionHistoryAsync``)."""
     if not 1 <= limit <= MAX_HISTORY_LIMIT:
         raise ValidationError({"limit": [f"limit must be between 1 and {MAX_HISTORY_LIMIT}"]})
-    return list(job.executions.order_by("-queued_at")[:limit])
+    # The list never shows tracebacks or context: leave those (possibly large) columns in the database.
+    return list(job.executions.defer("error_traceback", "context").order_by("-queued_at")[:limit])
 
 
 def ensure_default_jobs(*, now: datetime) -> list[Job]:
