@@ -24,7 +24,7 @@ def live(request: HttpRequest) -> JsonResponse:
 
 
 def ready(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database(), "broker": _broker(), "scheduler": _scheduler()}
+    checks = {"database": _database(), "broker": _broker(), "scheduler": _scheduler(), "run_workers": _run_workers()}
     ok = all(check["ok"] for check in checks.values())
     return JsonResponse({"status": "ready" if ok else "not ready", "checks": checks}, status=200 if ok else 503)
 
@@ -54,10 +54,23 @@ def _broker() -> dict[str, Any]:
 
 def _scheduler() -> dict[str, Any]:
     """A sweep ran recently: beat sent it and a control worker ran it."""
-    limit = timedelta(seconds=max(60.0, 4 * settings.CM_SWEEP_SECONDS))
     beacon = Beacon.objects.filter(name="sweep").first()
     seen = beacon.seen_at if beacon else None
-    return {"ok": bool(seen and timezone.now() - seen <= limit), "last_sweep_at": seen.isoformat() if seen else None}
+    return {"ok": bool(seen and timezone.now() - seen <= _fresh()), "last_sweep_at": seen.isoformat() if seen else None}
+
+
+def _run_workers() -> dict[str, Any]:
+    """A run worker answered the sweep's ping recently, or a run is heartbeating (busy workers count)."""
+    from compliance_monitor.jobs.models import Execution, Status
+
+    since = timezone.now() - _fresh()
+    pinged = Beacon.objects.filter(name="runs", seen_at__gte=since).exists()
+    busy = Execution.objects.filter(status=Status.RUNNING, heartbeat_at__gte=since).exists()
+    return {"ok": pinged or busy}
+
+
+def _fresh() -> timedelta:
+    return timedelta(seconds=max(60.0, 4 * settings.CM_SWEEP_SECONDS))
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:

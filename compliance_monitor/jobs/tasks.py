@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from celery import Task, shared_task
 from celery.worker.request import Request
+from django.conf import settings
 from django.utils import timezone
 
 from compliance_monitor.jobs import reaper, retention, runner, services
@@ -49,7 +50,17 @@ def sweep() -> dict[str, Any]:
     now = timezone.now()
     # Beat sent this and a control worker runs it: readiness probes read this beacon.
     Beacon.objects.update_or_create(name="sweep", defaults={"seen_at": now})
+    # And a ping through the runs queue: a run worker answering it proves run workers are alive too.
+    try:
+        ping_runs.apply_async(queue="runs", expires=settings.CM_SWEEP_SECONDS * 4, retry=False)
+    except Exception as exc:  # noqa: BLE001 — a broker outage must not stop the reaping below
+        log.warning("run_worker_ping_not_sent", error=str(exc))
     return reaper.sweep(now=now)
+
+
+@shared_task(name="compliance_monitor.jobs.tasks.ping_runs")
+def ping_runs() -> None:
+    Beacon.objects.update_or_create(name="runs", defaults={"seen_at": timezone.now()})
 
 
 @shared_task(name="compliance_monitor.jobs.tasks.housekeeping")

@@ -79,3 +79,29 @@ def test_evidence_downloads_as_csv_and_json(as_role, finished) -> None:
     as_json = viewer.call("GET", f"/executions/{finished.pk}/evidence?format=json").json()
     assert [v["product_name"] for v in as_json["violations"]] == ["Bolt", "Nut"]
     assert viewer.call("GET", f"/executions/{finished.pk}/evidence?format=xml").status_code == 422
+
+
+@pytest.mark.parametrize("role", list(RANK))
+@pytest.mark.parametrize("path", ["/executions/{id}", "/executions/{id}/evidence?format=json", "/notifications"])
+def test_reads_need_a_viewer_or_at_least_a_login(as_role, finished, role, path) -> None:
+    response = as_role(role).call("GET", path.format(id=finished.pk))
+    assert response.status_code == (401 if role == "anonymous" else 200)
+
+
+def test_a_revoked_or_expired_token_is_refused(job) -> None:
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+
+    from compliance_monitor.api import tokens
+    from compliance_monitor.api.tests.conftest import Api
+
+    user = get_user_model().objects.create_superuser("root", "", "pw")
+    revoked, revoked_key = tokens.create(user, name="old", now=timezone.now())
+    _, expired_key = tokens.create(user, name="temp", now=timezone.now(), expires_at=timezone.now() - timedelta(1))
+    _, good_key = tokens.create(user, name="ok", now=timezone.now())
+    tokens.revoke(revoked, by="root", now=timezone.now())
+
+    assert Api(good_key).call("GET", "/jobs").status_code == 200
+    assert Api(revoked_key).call("GET", "/jobs").status_code == 401
+    assert Api(expired_key).call("GET", "/jobs").status_code == 401

@@ -140,14 +140,24 @@ def test_history_lists_runs_newest_first_in_the_documented_shape(as_role, job) -
 
     now = timezone.now()
     for minutes in (1, 3, 2):
-        Execution.objects.create(job=job, trigger="manual", queued_at=now - timedelta(minutes=minutes),
-                                 status="succeeded", total_reports=2, successful_reports=1, violation_reports=1)
+        Execution.objects.create(
+            job=job,
+            trigger="manual",
+            queued_at=now - timedelta(minutes=minutes),
+            status="succeeded",
+            total_reports=2,
+            successful_reports=1,
+            violation_reports=1,
+        )
 
     rows = as_role("viewer").call("GET", "/jobs/compliance/executions?limit=2").json()
 
     assert len(rows) == 2 and rows[0]["queued_at"] > rows[1]["queued_at"]
     first = rows[0]
     assert (first["job"], first["status"], first["success_rate"], first["has_violations"]) == (
-        "compliance", "succeeded", 50.0, True,
+        "compliance",
+        "succeeded",
+        50.0,
+        True,
     )
     assert Execution.objects.filter(pk=first["execution_id"]).exists()

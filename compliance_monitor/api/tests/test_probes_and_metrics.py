@@ -20,17 +20,31 @@ def test_readiness_reports_each_dependency_and_fails_without_a_recent_sweep(db) 
     assert checks["database"]["ok"] and checks["broker"]["ok"] and not checks["scheduler"]["ok"]
 
     Beacon.objects.create(name="sweep", seen_at=timezone.now() - timedelta(seconds=10))
+    no_run_worker = Client().get("/healthz/ready")
+    assert no_run_worker.status_code == 503 and not no_run_worker.json()["checks"]["run_workers"]["ok"]
+
+    Beacon.objects.create(name="runs", seen_at=timezone.now() - timedelta(seconds=5))
     assert Client().get("/healthz/ready").status_code == 200
 
     Beacon.objects.filter(name="sweep").update(seen_at=timezone.now() - timedelta(hours=1))
     assert Client().get("/healthz/ready").status_code == 503
 
 
-def test_the_sweep_task_keeps_the_beacon_fresh(db) -> None:
-    from compliance_monitor.jobs.tasks import sweep
+def test_the_sweep_and_the_run_worker_ping_keep_their_beacons_fresh(db) -> None:
+    from compliance_monitor.jobs.tasks import ping_runs, sweep
 
     sweep()
-    assert timezone.now() - Beacon.objects.get(name="sweep").seen_at < timedelta(seconds=5)
+    ping_runs()
+    for name in ("sweep", "runs"):
+        assert timezone.now() - Beacon.objects.get(name=name).seen_at < timedelta(seconds=5)
+
+
+def test_a_busy_run_worker_counts_as_seen(db, job) -> None:
+    Beacon.objects.create(name="sweep", seen_at=timezone.now())
+    Execution.objects.create(
+        job=job, trigger="manual", queued_at=timezone.now(), status="running", heartbeat_at=timezone.now()
+    )
+    assert Client().get("/healthz/ready").status_code == 200
 
 
 def test_metrics_need_a_viewer(as_role, db) -> None:
