@@ -12,8 +12,6 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-__all__ = ["CommandError", "SubcommandCommand", "dumps", "table", "to_jsonable", "validation_error"]
-
 
 def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from django.db import IntegrityError, transaction
 
+from compliance_monitor.alerts.deadman import missed_fingerprint
 from compliance_monitor.alerts.models import (
     Alert,
     AlertEvent,
@@ -78,12 +79,6 @@ def _review(execution: Execution, now: datetime) -> list[Change]:
     if not job.enabled and job.disabled_by == SYSTEM and job.disabled_at == execution.finished_at:
         changes += _job_auto_disabled(job, execution, now)
     return changes
-
-
-def missed_fingerprint(job: Job) -> str:
-    from compliance_monitor.alerts.deadman import missed_fingerprint as fingerprint
-
-    return fingerprint(job)
 
 
 def compliance_fingerprint(check: str, warehouse: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import structlog
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from compliance_monitor.alerts.models import Alert, AlertEvent, AlertType, EventKind, Severity, State
 
@@ -71,8 +71,6 @@ def unacknowledged() -> QuerySet[Alert]:
 
 def by_execution(execution_id: uuid.UUID) -> QuerySet[Alert]:
     """Alerts raised by the run, and those it last updated."""
-    from django.db.models import Q
-
     return Alert.objects.filter(Q(execution_id=execution_id) | Q(last_execution_id=execution_id)).distinct()
 
 

@@ -15,7 +15,7 @@ from kombu import Connection
 from compliance_monitor.api import metrics
 from compliance_monitor.api.auth import BearerToken
 from compliance_monitor.api.roles import Role, require
-from compliance_monitor.jobs.models import Beacon
+from compliance_monitor.jobs.models import Beacon, Execution, Status
 
 
 def live(request: HttpRequest) -> JsonResponse:
@@ -61,8 +61,6 @@ def _scheduler() -> dict[str, Any]:
 
 def _run_workers() -> dict[str, Any]:
     """A run worker answered the sweep's ping recently, or a run is heartbeating (busy workers count)."""
-    from compliance_monitor.jobs.models import Execution, Status
-
     since = timezone.now() - _fresh()
     pinged = Beacon.objects.filter(name="runs", seen_at__gte=since).exists()
     busy = Execution.objects.filter(status=Status.RUNNING, heartbeat_at__gte=since).exists()

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
+from compliance_monitor.notifications.models import Recipient
+
 
 class Role(IntEnum):
     VIEWER = 1
@@ -36,8 +38,6 @@ def role_of(user: Any) -> Role | None:
 
 def managed_warehouses(user: Any) -> set[str]:
     """Warehouses whose manager this user is (through an active notification recipient)."""
-    from compliance_monitor.notifications.models import Recipient
-
     if user is None or not user.is_authenticated:
         return set()
     lists = Recipient.objects.filter(user=user, active=True).values_list("warehouses", flat=True)

@@ -7,6 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
+
+
+class Body(Schema):
+    """Request bodies: strict types (JSON has real ones), so `true` is not a number and `"5"` not an integer."""
+
+    model_config = ConfigDict(strict=True)
 
 
 class ErrorOut(Schema):
@@ -46,7 +53,7 @@ class JobOut(Schema):
     schedule_conflicts: list[str] = Field(default_factory=list)
 
 
-class JobIn(Schema):
+class JobIn(Body):
     name: str = Field(..., min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")
     cron: str = Field(..., min_length=1, max_length=200)
     checks: list[str] = Field(..., min_length=1)
@@ -63,7 +70,7 @@ class JobIn(Schema):
     enabled: bool = True
 
 
-class JobPatch(Schema):
+class JobPatch(Body):
     """Only the fields given change."""
 
     cron: str | None = Field(None, min_length=1, max_length=200)
@@ -80,11 +87,11 @@ class JobPatch(Schema):
     max_consecutive_failures: int | None = Field(None, ge=1, le=1000)
 
 
-class DisableIn(Schema):
+class DisableIn(Body):
     reason: str = Field(..., min_length=1, max_length=500)
 
 
-class TriggerIn(Schema):
+class TriggerIn(Body):
     parameters: dict[str, Any] = Field(default_factory=dict)
     warehouses: list[str] = Field(default_factory=list)
     reason: str = Field("", max_length=500)
@@ -270,11 +277,11 @@ class AlertDetailOut(AlertOut):
     events: list[AlertEventOut]
 
 
-class ResolveIn(Schema):
+class ResolveIn(Body):
     notes: str = Field(..., min_length=1, max_length=5000)
 
 
-class CleanupIn(Schema):
+class CleanupIn(Body):
     older_than_days: int = Field(..., ge=1, le=3650)
 
 

@@ -97,7 +97,8 @@ class WarehouseProductTypeCheck:
     name = CHECK_NAME
 
     def known_warehouses(self) -> list[str]:
-        return [rule.warehouse for rule in active_rules()] + [rule.query for rule in active_rules()]
+        rules = active_rules()
+        return [rule.warehouse for rule in rules] + [rule.query for rule in rules]
 
     def run(self, context: CheckContext) -> list[CheckOutcome]:
         rules = active_rules(context.warehouses)

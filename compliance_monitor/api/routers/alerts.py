@@ -6,7 +6,7 @@ Warehouse managers see and act on the alerts of their warehouses even without a 
 # No `from __future__ import annotations` here: ninja's @paginate resolves the view's annotations in its own
 # module, so they must be real objects, not strings.
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -103,7 +103,8 @@ def parse_when(value: str | None, field: str) -> datetime | None:
         parsed = None
     if parsed is None:
         raise ValidationError({field: [f"not a valid ISO 8601 date or date-time: {value!r}"]})
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    # The API speaks UTC: a time without an offset is UTC, and answers carry UTC (no historical local offsets).
+    return parsed.astimezone(UTC) if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 @router.get("/statistics", response={200: AlertStatisticsOut, **ERRORS}, summary="Statistics (default 30 days)")

@@ -39,7 +39,9 @@ EVIDENCE_COLUMNS = (
 
 
 def execution_or_404(execution_id: uuid.UUID) -> Execution:
-    return get_object_or_404(Execution.objects.select_related("job"), pk=execution_id)
+    # One query for the results' violations instead of one per result.
+    executions = Execution.objects.select_related("job").prefetch_related("check_results__violations")
+    return get_object_or_404(executions, pk=execution_id)
 
 
 @router.get(

@@ -106,6 +106,7 @@ def test_cleanup_deletes_only_old_resolved_alerts(as_role, alerts) -> None:
     admin = as_role("admin")
     assert admin.call("POST", "/alerts/cleanup", {"older_than_days": 30}).json() == {"deleted": 1}
     assert admin.call("POST", "/alerts/cleanup", {"older_than_days": 0}).status_code == 422
+    assert admin.call("POST", "/alerts/cleanup", {"older_than_days": True}).status_code == 422  # not a number
     assert list(Alert.objects.values_list("warehouse", flat=True)) == ["MATERIAL"]
 
 
@@ -130,5 +131,7 @@ def test_statistics_take_iso_dates_and_refuse_anything_else(as_role, alerts) -> 
     viewer = as_role("viewer")
     assert viewer.call("GET", "/alerts/statistics?from=2000-01-01&to=2100-01-01").json()["total"] == 2
     assert viewer.call("GET", "/alerts/statistics?to=0.5").status_code == 422
+    old = viewer.call("GET", "/alerts/statistics?from=1761-06-16").json()
+    assert old["period_start"].startswith("1761-06-16T00:00:00") and old["period_start"].endswith(("Z", "+00:00"))
     assert viewer.call("GET", "/alerts/statistics?from=2026-13-45").status_code == 422
     assert viewer.call("GET", "/alerts/statistics?from=2100-01-01&to=2000-01-01").status_code == 422

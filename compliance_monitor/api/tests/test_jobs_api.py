@@ -93,6 +93,11 @@ def test_bad_input_is_a_422_naming_the_field(as_role, job, method, path, body, f
     assert any(field in error["loc"] for error in response.json()["detail"]), response.json()
 
 
+def test_a_query_parameter_given_twice_is_refused_naming_it(as_role, job) -> None:
+    response = as_role("viewer").call("GET", "/jobs/compliance/executions?limit=5&limit=7")
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
 def test_malformed_json_is_a_client_error(as_role, job) -> None:
     admin = as_role("admin")
     response = admin.client.post("/api/v1/jobs", data="{nope", content_type="application/json", **admin.headers)

@@ -36,7 +36,8 @@ def admin_headers(as_role: Any, keep_test_connection: None) -> dict[str, str]:
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: the same examples every run, so CI is reproducible; raise max_examples to explore further.
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_the_api_never_fails_and_keeps_its_schema(case: Any, admin_headers: dict[str, str], job: Any) -> None:
     # Not "positive data acceptance": a schema-valid cron such as "0" is still a bad cron, and the API
     # rightly answers 422 naming the field — semantic rules no JSON schema expresses.

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from compliance_monitor import cli
@@ -38,7 +39,7 @@ class Command(cli.SubcommandCommand):
         now = timezone.now()
         days = options["expires_days"]
         if days is not None and days < 1:
-            raise cli.CommandError("--expires-days must be at least 1")
+            raise CommandError("--expires-days must be at least 1")
         expires = now + timedelta(days=days) if days else None
         token, key = tokens.create(user, name=options["name"], now=now, expires_at=expires)
         role = role_of(user)
