@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench screenshots clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	./scripts/bench
+
+## Retake the dashboard screenshots in docs/screenshots (a browser test against real workers).
+screenshots: $(STAMP)
+	./scripts/ensure-chromium
+	CM_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/acceptance/test_dashboard_browser.py -k screenshots
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

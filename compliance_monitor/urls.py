@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from compliance_monitor.api import probes
 from compliance_monitor.api.app import api
@@ -12,4 +12,7 @@ urlpatterns = [
     path("metrics", probes.metrics_view, name="metrics"),
     path("healthz/live", probes.live, name="live"),
     path("healthz/ready", probes.ready, name="ready"),
+    path("", include("compliance_monitor.dashboard.urls")),
 ]
+
+handler403 = "compliance_monitor.dashboard.views.common.forbidden"

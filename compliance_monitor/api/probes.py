@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from kombu import Connection
 
+from compliance_monitor.accounts.roles import Role, require
 from compliance_monitor.api import metrics
 from compliance_monitor.api.auth import BearerToken
-from compliance_monitor.api.roles import Role, require
 from compliance_monitor.jobs.models import Beacon, Execution, Status
 
 

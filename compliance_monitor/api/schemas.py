@@ -193,6 +193,8 @@ class DailyOut(Schema):
     succeeded: int
     failed: int
     average_duration_seconds: float | None
+    p50_duration_seconds: float | None
+    p95_duration_seconds: float | None
 
 
 class StatisticsOut(Schema):

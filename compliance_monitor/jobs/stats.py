@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,6 +35,8 @@ class DailyTrend:
     succeeded: int
     failed: int
     average_duration_seconds: float | None
+    p50_duration_seconds: float | None = None
+    p95_duration_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -94,27 +97,43 @@ def statistics(job: Job, *, now: datetime, days: int = DEFAULT_DAYS) -> JobStati
 
 def daily_trend(runs: QuerySet[Execution], tz: ZoneInfo, *, start: datetime, now: datetime) -> list[DailyTrend]:
     """One entry per calendar day (in the job's time zone) of the period, days without runs included."""
-    rows = (
-        runs.annotate(day=TruncDate("queued_at", tzinfo=tz))
-        .values("day")
-        .annotate(
-            count=Count("pk"),
-            succeeded=Count("pk", filter=Q(status=Status.SUCCEEDED)),
-            failed=Count("pk", filter=Q(status__in=[*FAILURE_STATUSES, Status.ABANDONED])),
-            average=Avg("duration_seconds", filter=Q(status__in=RAN)),
-        )
+    by_day = runs.annotate(day=TruncDate("queued_at", tzinfo=tz))
+    rows = by_day.values("day").annotate(
+        count=Count("pk"),
+        succeeded=Count("pk", filter=Q(status=Status.SUCCEEDED)),
+        failed=Count("pk", filter=Q(status__in=[*FAILURE_STATUSES, Status.ABANDONED])),
+        average=Avg("duration_seconds", filter=Q(status__in=RAN)),
     )
     found = {row["day"]: row for row in rows}
+    durations = _durations_by_day(runs.filter(status__in=RAN, duration_seconds__isnull=False), tz)
     first, last = start.astimezone(tz).date(), now.astimezone(tz).date()
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
-    return [_trend(day, found.get(day)) for day in days]
+    return [_trend(day, found.get(day), durations.get(day, [])) for day in days]
 
 
-def _trend(day: date, row: Mapping[str, Any] | None) -> DailyTrend:
+def _durations_by_day(runs: QuerySet[Execution], tz: ZoneInfo) -> dict[date, list[float]]:
+    """Sorted durations per day, for the percentiles (no portable SQL percentile on SQLite)."""
+    grouped: dict[date, list[float]] = defaultdict(list)
+    rows = runs.annotate(day=TruncDate("queued_at", tzinfo=tz)).values_list("day", "duration_seconds")
+    for day, seconds in rows.order_by("duration_seconds"):
+        if seconds is not None:  # filtered out already; this tells the type checker
+            grouped[day].append(seconds)
+    return grouped
+
+
+def _trend(day: date, row: Mapping[str, Any] | None, durations: list[float]) -> DailyTrend:
     if row is None:
         return DailyTrend(day, 0, 0, 0, None)
     average = row["average"]
-    return DailyTrend(day, row["count"], row["succeeded"], row["failed"], None if average is None else float(average))
+    return DailyTrend(
+        day,
+        row["count"],
+        row["succeeded"],
+        row["failed"],
+        None if average is None else float(average),
+        percentile(durations, 0.5),
+        percentile(durations, 0.95),
+    )
 
 
 @dataclass(frozen=True)

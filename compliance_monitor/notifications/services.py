@@ -25,3 +25,7 @@ def mark_read(user: Any, message_id: int, *, now: datetime) -> InboxMessage:
         message.read_at = now
         message.save(update_fields=["read_at"])
     return message
+
+
+def mark_all_read(user: Any, *, now: datetime) -> int:
+    return InboxMessage.objects.filter(user=user, read_at__isnull=True).update(read_at=now)

@@ -7,11 +7,13 @@ see what the test commits.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, sync_playwright
 
 from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
@@ -97,3 +99,44 @@ def _workers_quiet() -> bool:
 
 def smtp_port(inbox: Inbox) -> int:
     return int(inbox.port)  # type: ignore[attr-defined]
+
+
+CHROMIUM = os.environ.get("CM_CHROMIUM", "/usr/bin/chromium")
+# Offline machines: no background requests, no updates, no sign-in; no GPU on a server.
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (``scripts/ensure-chromium`` installs it)."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: run scripts/ensure-chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    # Playwright's sync API keeps an event loop in this thread, so Django would refuse the tests' own ORM calls
+    # as "async"; they are plain synchronous calls (the documented escape hatch for exactly this case).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where page screenshots go: ``CM_SCREENSHOT_DIR`` (``make screenshots`` → docs/screenshots) or a temp dir."""
+    configured = os.environ.get("CM_SCREENSHOT_DIR")
+    if configured:
+        Path(configured).mkdir(parents=True, exist_ok=True)
+        return Path(configured)
+    return tmp_path_factory.mktemp("screenshots")

@@ -9,7 +9,7 @@ Warehouse managers see and act on the alerts of their warehouses even without a 
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -19,9 +19,10 @@ from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import Field
 
+from compliance_monitor.accounts.access import alert_actor, visible_alerts
+from compliance_monitor.accounts.roles import Role
 from compliance_monitor.alerts import services
 from compliance_monitor.alerts.models import Alert, AlertType, Severity, State
-from compliance_monitor.api.roles import Role, managed_warehouses, require, role_of
 from compliance_monitor.api.routers.common import ERRORS, actor
 from compliance_monitor.api.schemas import (
     AlertDetailOut,
@@ -44,25 +45,6 @@ class BoundedPages(PageNumberPagination):
         page_size: int | None = Field(None, ge=1, le=500)
 
 
-def visible_alerts(request: HttpRequest) -> QuerySet[Alert]:
-    if (role_of(request.user) or 0) >= Role.VIEWER:
-        return Alert.objects.all()
-    warehouses = managed_warehouses(request.user)
-    if not warehouses:
-        require(request.user, Role.VIEWER)  # raises, naming the role needed
-    return Alert.objects.filter(warehouse__in=warehouses)
-
-
-def actor_for(request: HttpRequest, alert: Alert) -> str:
-    """Operators act on any alert; a warehouse's manager on that warehouse's alerts."""
-    if alert.warehouse and alert.warehouse in managed_warehouses(request.user):
-        return str(request.user.get_username())
-    try:
-        return actor(request, Role.OPERATOR)
-    except PermissionDenied as exc:
-        raise PermissionDenied(f"{exc}, or to manage warehouse {alert.warehouse or '-'}") from None
-
-
 class AlertFilters(Schema):
     state: Literal["active", "open", "acknowledged", "resolved", "all"] = "active"
     min_severity: Literal["low", "medium", "high", "critical"] = "low"
@@ -73,7 +55,7 @@ class AlertFilters(Schema):
 @router.get("", response={200: list[AlertOut], **ERRORS}, summary="Alerts, most severe and newest first")
 @paginate(BoundedPages, page_size=50)
 def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> QuerySet[Alert]:
-    alerts = visible_alerts(request).filter(severity__gte=SEVERITY_BY_NAME[filters.min_severity])
+    alerts = visible_alerts(request.user).filter(severity__gte=SEVERITY_BY_NAME[filters.min_severity])
     if filters.state == "active":
         alerts = alerts.exclude(state=State.RESOLVED)
     elif filters.state != "all":
@@ -121,7 +103,7 @@ def cleanup_alerts(request: HttpRequest, body: CleanupIn) -> dict[str, int]:
 
 
 def alert_or_404(request: HttpRequest, alert_id: int) -> Alert:
-    return get_object_or_404(visible_alerts(request), pk=alert_id)
+    return get_object_or_404(visible_alerts(request.user), pk=alert_id)
 
 
 @router.get("/{alert_id}", response={200: AlertDetailOut, **ERRORS}, summary="One alert with its history")
@@ -132,10 +114,10 @@ def get_alert(request: HttpRequest, alert_id: int) -> Alert:
 @router.post("/{alert_id}/acknowledge", response={200: AlertOut, **ERRORS}, summary="Acknowledge")
 def acknowledge_alert(request: HttpRequest, alert_id: int) -> Alert:
     alert = alert_or_404(request, alert_id)
-    return services.acknowledge(alert, by=actor_for(request, alert), now=timezone.now())
+    return services.acknowledge(alert, by=alert_actor(request.user, alert), now=timezone.now())
 
 
 @router.post("/{alert_id}/resolve", response={200: AlertOut, **ERRORS}, summary="Resolve with notes")
 def resolve_alert(request: HttpRequest, alert_id: int, body: ResolveIn) -> Alert:
     alert = alert_or_404(request, alert_id)
-    return services.resolve(alert, by=actor_for(request, alert), notes=body.notes, now=timezone.now())
+    return services.resolve(alert, by=alert_actor(request.user, alert), notes=body.notes, now=timezone.now())

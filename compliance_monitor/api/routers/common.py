@@ -4,7 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from compliance_monitor.api.roles import Role, require
+from compliance_monitor.accounts import access
+from compliance_monitor.accounts.roles import Role
 from compliance_monitor.api.schemas import ErrorOut
 
 # Every operation documents its error answers, so clients (and schemathesis) know them.
@@ -13,5 +14,4 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: Erro
 
 def actor(request: HttpRequest, role: Role) -> str:
     """Check the caller's role and name them for the audit fields (never taken from the request body)."""
-    require(request.user, role)
-    return str(request.user.get_username())
+    return access.actor(request.user, role)

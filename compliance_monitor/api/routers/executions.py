@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from compliance_monitor.api.roles import Role
+from compliance_monitor.accounts.roles import Role
 from compliance_monitor.api.routers.common import ERRORS, actor
 from compliance_monitor.api.schemas import ExecutionDetailOut, ExecutionOut
 from compliance_monitor.checks.models import Violation

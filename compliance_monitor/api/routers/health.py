@@ -6,7 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from ninja import Router
 
-from compliance_monitor.api.roles import Role
+from compliance_monitor.accounts.roles import Role
 from compliance_monitor.api.routers.common import ERRORS, actor
 from compliance_monitor.api.schemas import HealthOut
 from compliance_monitor.jobs import stats

@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from compliance_monitor.api.roles import Role
+from compliance_monitor.accounts.roles import Role
 from compliance_monitor.api.routers.common import ERRORS, actor
 from compliance_monitor.api.schemas import (
     EXECUTION_FIELDS,

@@ -127,6 +127,14 @@ def test_my_inbox_shows_my_messages_and_unread_count(as_role, alerts) -> None:
     assert as_role("anonymous").call("GET", "/notifications").status_code == 401
 
 
+def test_a_viewer_marks_their_own_messages_read(as_role) -> None:
+    viewer = as_role("viewer")
+    user = get_user_model().objects.get(username="viewer-user")
+    mine = InboxMessage.objects.create(user=user, title="t", body="b", created_at=timezone.now())
+    assert viewer.call("POST", f"/notifications/{mine.pk}/read").status_code == 200
+    assert viewer.call("GET", "/notifications").json()["unread"] == 0
+
+
 def test_statistics_take_iso_dates_and_refuse_anything_else(as_role, alerts) -> None:
     viewer = as_role("viewer")
     assert viewer.call("GET", "/alerts/statistics?from=2000-01-01&to=2100-01-01").json()["total"] == 2

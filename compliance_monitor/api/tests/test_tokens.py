@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
+from compliance_monitor.accounts.roles import Role, require, role_of
 from compliance_monitor.api import tokens
 from compliance_monitor.api.models import ApiToken
-from compliance_monitor.api.roles import Role, require, role_of
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -50,6 +50,15 @@ def test_the_daily_trend_covers_every_day_of_the_period(job_with_history, now) -
     assert daily[-3].count == 0 and daily[-3].average_duration_seconds is None
 
 
+def test_the_daily_trend_gives_each_days_median_and_p95_duration(job_with_history, now) -> None:
+    daily = stats.statistics(job_with_history, now=now, days=30).daily
+    today, yesterday = daily[-1], daily[-2]
+    assert (today.p50_duration_seconds, today.p95_duration_seconds) == (20.0, pytest.approx(29.0))
+    assert yesterday.p50_duration_seconds == 620.0  # the skipped run (0 s) did not run
+    assert yesterday.p95_duration_seconds == pytest.approx(40 + 1160 * 0.95)
+    assert daily[-3].p50_duration_seconds is None
+
+
 def test_the_period_must_be_sensible(job_with_history, now) -> None:
     with pytest.raises(ValidationError, match="days"):
         stats.statistics(job_with_history, now=now, days=0)

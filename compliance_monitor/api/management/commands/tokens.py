@@ -11,9 +11,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from compliance_monitor import cli
+from compliance_monitor.accounts.roles import role_of
 from compliance_monitor.api import tokens
 from compliance_monitor.api.models import ApiToken
-from compliance_monitor.api.roles import role_of
 
 User = get_user_model()
 

@@ -1,9 +1,12 @@
 """Roles are Django groups: viewer < operator < admin. A superuser is an admin.
 
 * viewer — reads everything;
-* operator — viewer + triggers runs, acknowledges and resolves alerts, marks notifications read;
+* operator — viewer + triggers and cancels runs, acknowledges and resolves alerts;
 * admin — operator + creates, changes, enables, disables and deletes jobs, forces runs of disabled jobs,
   cleans up, manages tokens and recipients.
+
+Anyone signed in reads and marks read their own in-app messages; a warehouse's manager (an active
+recipient for it) sees and acts on that warehouse's alerts without a role (``access.py``).
 """
 
 from __future__ import annotations

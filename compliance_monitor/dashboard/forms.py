@@ -1,0 +1,101 @@
+"""Forms for the dashboard's actions. They shape input only: the rules live in the services they feed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from compliance_monitor.alerts.models import AlertType, Severity
+from compliance_monitor.checks import registry
+from compliance_monitor.jobs.models import Status, Trigger
+
+
+class CodesField(forms.CharField):
+    """Warehouse codes typed as ``MATERIAL, PRODUCTS`` (blank = all)."""
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [code.strip() for code in text.replace(",", " ").split() if code.strip()]
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+
+class JobForm(forms.Form):
+    """The settings an administrator edits; validation of each is the jobs service's (errors keyed by field)."""
+
+    description = forms.CharField(max_length=300, required=False)
+    cron = forms.CharField(max_length=200, help_text="minute hour day-of-month month day-of-week, or @hourly …")
+    timezone = forms.CharField(max_length=64)
+    checks = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple)
+    warehouses = CodesField(required=False, help_text="Codes separated by commas; blank = every warehouse.")
+    timeout_seconds = forms.IntegerField(min_value=1, label="Timeout (seconds)")
+    max_retries = forms.IntegerField(min_value=0, max_value=10)
+    retry_backoff_seconds = forms.IntegerField(min_value=0, label="Retry backoff (seconds)")
+    auto_disable_on_failures = forms.BooleanField(required=False, label="Auto-disable after repeated failures")
+    max_consecutive_failures = forms.IntegerField(min_value=1, label="… after this many failures in a row")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["checks"].choices = [(name, name) for name in registry.names()]  # type: ignore[attr-defined]
+
+
+class RunForm(forms.Form):
+    """Run now: optional parameters (a JSON object), a subset of warehouses, a reason."""
+
+    reason = forms.CharField(max_length=500, required=False)
+    warehouses = forms.MultipleChoiceField(choices=(), required=False, widget=forms.CheckboxSelectMultiple)
+    parameters = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text='e.g. {"date": "2026-11-27"}'
+    )
+    force = forms.BooleanField(required=False, label="Force the run although the job is disabled")
+
+    def __init__(self, *args: Any, warehouses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["warehouses"].choices = [(code, code) for code in warehouses]  # type: ignore[attr-defined]
+
+    def clean_parameters(self) -> dict[str, Any]:
+        text = self.cleaned_data["parameters"].strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        if not isinstance(value, dict):
+            raise ValidationError('parameters must be a JSON object, e.g. {"date": "2026-11-27"}')
+        return value
+
+
+class DisableForm(forms.Form):
+    reason = forms.CharField(max_length=500, required=True)
+
+
+class ResolveForm(forms.Form):
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=True)
+
+
+def _choices(values: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [("", "any"), *values]
+
+
+class HistoryFilters(forms.Form):
+    status = forms.ChoiceField(choices=_choices(Status.choices), required=False)
+    trigger = forms.ChoiceField(choices=_choices(Trigger.choices), required=False)
+
+
+class AlertFilters(forms.Form):
+    state = forms.ChoiceField(
+        choices=[(state, state) for state in ("active", "open", "acknowledged", "resolved", "all")],
+        required=False,
+    )
+    severity = forms.ChoiceField(choices=[(s.label, f"{s.label} or worse") for s in Severity], required=False)
+    type = forms.ChoiceField(choices=_choices(AlertType.choices), required=False)
+    warehouse = forms.ChoiceField(choices=(), required=False)
+
+    def __init__(self, *args: Any, warehouses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].choices = _choices([(w, w) for w in warehouses])  # type: ignore[attr-defined]

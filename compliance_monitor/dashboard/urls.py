@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth
+from django.urls import path
+
+from compliance_monitor.dashboard.views import alerts, inbox, jobs, overview, runs
+
+app_name = "dashboard"
+urlpatterns = [
+    path("", overview.overview, name="overview"),
+    path("login/", auth.LoginView.as_view(template_name="dashboard/login.html"), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("jobs/<slug:name>/", jobs.job_detail, name="job"),
+    path("jobs/<slug:name>/edit", jobs.job_edit, name="job_edit"),
+    path("jobs/<slug:name>/enable", jobs.job_enable, name="job_enable"),
+    path("jobs/<slug:name>/disable", jobs.job_disable, name="job_disable"),
+    path("jobs/<slug:name>/run", jobs.job_run, name="job_run"),
+    path("cron-preview", jobs.cron_preview, name="cron_preview"),
+    path("runs/<uuid:execution_id>/", runs.run_detail, name="run"),
+    path("runs/<uuid:execution_id>/cancel", runs.run_cancel, name="run_cancel"),
+    path("alerts/", alerts.alert_list, name="alerts"),
+    path("alerts/<int:alert_id>/", alerts.alert_detail, name="alert"),
+    path("alerts/<int:alert_id>/acknowledge", alerts.alert_acknowledge, name="alert_acknowledge"),
+    path("alerts/<int:alert_id>/resolve", alerts.alert_resolve, name="alert_resolve"),
+    path("notifications/", inbox.inbox, name="inbox"),
+    path("notifications/unread", inbox.unread_badge, name="unread"),
+    path("notifications/read-all", inbox.mark_all_read, name="inbox_read_all"),
+    path("notifications/<int:message_id>/read", inbox.mark_read, name="inbox_read"),
+]

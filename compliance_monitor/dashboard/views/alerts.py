@@ -1,0 +1,113 @@
+"""The alerts inbox: filters, acknowledge and resolve in place, badges; an alert's page with its history."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from compliance_monitor.accounts.access import alert_actor, may_act_on, visible_alerts
+from compliance_monitor.alerts import services
+from compliance_monitor.alerts.models import Alert, Severity, State
+from compliance_monitor.dashboard import queries
+from compliance_monitor.dashboard.forms import AlertFilters, ResolveForm
+from compliance_monitor.dashboard.views.common import is_htmx, page, paginate, signed_in
+
+ALERTS_PAGE = 50
+SEVERITY_BY_LABEL = {s.label: s for s in Severity}
+
+
+@require_GET
+@signed_in
+def alert_list(request: HttpRequest) -> HttpResponse:
+    visible = visible_alerts(request.user)
+    filters = AlertFilters(request.GET, warehouses=queries.distinct_warehouses(visible))
+    alerts = paginate(request, filtered(visible, filters), ALERTS_PAGE)
+    context = {
+        "filters": filters,
+        "alerts": alerts,
+        "rows": [(alert, may_act_on(request.user, alert)) for alert in alerts],
+        "counts": queries.alert_counts(visible),
+    }
+    template = "dashboard/_alerts_live.html" if is_htmx(request) else "dashboard/alerts.html"
+    return page(request, template, context)
+
+
+def filtered(alerts: QuerySet[Alert], filters: AlertFilters) -> QuerySet[Alert]:
+    """The API's filters (``api/routers/alerts.py``), default: every unresolved alert."""
+    data = filters.cleaned_data if filters.is_valid() else {}
+    state = data.get("state") or "active"
+    if state == "active":
+        alerts = alerts.exclude(state=State.RESOLVED)
+    elif state != "all":
+        alerts = alerts.filter(state=state)
+    if data.get("severity"):
+        alerts = alerts.filter(severity__gte=SEVERITY_BY_LABEL[data["severity"]])
+    for field in ("type", "warehouse"):
+        if data.get(field):
+            alerts = alerts.filter(**{field: data[field]})
+    return alerts.select_related("job").order_by("-severity", "-raised_at", "-pk")
+
+
+def alert_or_404(request: HttpRequest, alert_id: int) -> Alert:
+    return get_object_or_404(visible_alerts(request.user).select_related("job"), pk=alert_id)
+
+
+@require_GET
+@signed_in
+def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = alert_or_404(request, alert_id)
+    context = {
+        "alert": alert,
+        "may_act": may_act_on(request.user, alert),
+        "events": alert.events.all(),
+        "deliveries": alert.deliveries.select_related("recipient").order_by("created_at", "pk"),
+        "resolve_form": ResolveForm(),
+    }
+    return page(request, "dashboard/alert.html", context)
+
+
+@require_POST
+@signed_in
+def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = alert_or_404(request, alert_id)
+    try:
+        alert = services.acknowledge(alert, by=alert_actor(request.user, alert), now=timezone.now())
+    except services.AlertStateError as exc:
+        return answer(request, alert, error=str(exc), status=409)
+    return answer(request, alert, done=f"Acknowledged alert {alert.pk}.")
+
+
+@require_POST
+@signed_in
+def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = alert_or_404(request, alert_id)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        return answer(request, alert, error="Resolution notes are required.", status=422)
+    try:
+        alert = services.resolve(
+            alert, by=alert_actor(request.user, alert), notes=form.cleaned_data["notes"], now=timezone.now()
+        )
+    except services.AlertStateError as exc:
+        return answer(request, alert, error=str(exc), status=409)
+    except ValidationError as exc:
+        return answer(request, alert, error=" ".join(exc.messages), status=422)
+    return answer(request, alert, done=f"Resolved alert {alert.pk}.")
+
+
+def answer(request: HttpRequest, alert: Alert, *, done: str = "", error: str = "", status: int = 200) -> HttpResponse:
+    """In place (htmx): the alert's row again, with the outcome; otherwise back to where the form was."""
+    if is_htmx(request):
+        alert.refresh_from_db()
+        context = {"alert": alert, "may_act": may_act_on(request.user, alert), "error": error, "done": done}
+        return page(request, "dashboard/_alert_row.html", context, status=status)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect("dashboard:alert", alert_id=alert.pk)
