@@ -5,26 +5,41 @@ Reads only; every change goes through the services of ``jobs``, ``alerts`` and `
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 
 from compliance_monitor.alerts.models import Alert, Severity, State
 from compliance_monitor.jobs import conflicts
-from compliance_monitor.jobs.models import Execution, Job
+from compliance_monitor.jobs.models import LIVE_STATUSES, Execution, Job
 
 TREND_RUNS = 20  # runs in an overview line's duration trend
+RUN_FIELDS = ("id", "status", "queued_at", "started_at", "duration_seconds")  # RecentRun's, in order
+
+
+@dataclass(frozen=True)
+class RecentRun:
+    id: uuid.UUID
+    status: str
+    queued_at: datetime
+    started_at: datetime | None
+    duration_seconds: float | None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status not in LIVE_STATUSES
 
 
 @dataclass(frozen=True)
 class JobLine:
     job: Job
-    latest: Execution | None  # the newest run, live or not
-    durations: list[float]  # oldest first, for the trend
+    latest: RecentRun | None  # the newest run, live or not
+    durations: list[float]  # of the newest finished runs, oldest first, for the trend
 
     @property
     def success_rate(self) -> float | None:
@@ -43,30 +58,39 @@ class AlertCounts:
         return sum(self.by_severity.values())
 
 
-def job_lines(jobs: list[Job]) -> list[JobLine]:
-    recent = _recent_runs([job.pk for job in jobs])
-    lines = []
-    for job in jobs:
-        runs = recent.get(job.pk, [])  # newest first
-        durations = [r.duration_seconds for r in reversed(runs) if r.duration_seconds is not None and r.is_final]
-        lines.append(JobLine(job, runs[0] if runs else None, durations))
-    return lines
+def job_lines(jobs: Iterable[Job]) -> list[JobLine]:
+    jobs = list(jobs)
+    if not jobs:
+        return []
+    ids = [job.pk for job in jobs]
+    latest = {run.job_id: run for run in Execution.objects.raw(_newest_per_job(ids, "*", 1), ids)}
+    durations: dict[int, list[float]] = defaultdict(list)
+    with connection.cursor() as cursor:  # a thousand bare values: the ORM's model instances would cost more
+        cursor.execute(_newest_per_job(ids, "job_id, queued_at, status, duration_seconds", TREND_RUNS), ids)
+        # UNION ALL keeps no promised order: sort by time (SQLite's ISO text and PostgreSQL's datetimes both sort).
+        for job_id, _, status, seconds in sorted(cursor.fetchall(), key=lambda row: row[1]):
+            if status not in LIVE_STATUSES and seconds is not None:
+                durations[job_id].append(seconds)
+    return [JobLine(job, _recent(latest.get(job.pk)), durations[job.pk]) for job in jobs]
 
 
-def _recent_runs(job_ids: list[int]) -> dict[int, list[Execution]]:
-    """The newest ``TREND_RUNS`` runs of each job in one query (a window function, on SQLite and PostgreSQL)."""
-    newest_first = Window(RowNumber(), partition_by=[F("job_id")], order_by=F("queued_at").desc())
-    runs = (
-        Execution.objects.filter(job_id__in=job_ids)
-        .only("id", "job_id", "status", "queued_at", "started_at", "finished_at", "duration_seconds", "trigger")
-        .annotate(rank=newest_first)
-        .filter(rank__lte=TREND_RUNS)
-        .order_by("job_id", "rank")
+def _recent(run: Execution | None) -> RecentRun | None:
+    return None if run is None else RecentRun(*(getattr(run, name) for name in RUN_FIELDS))
+
+
+def _newest_per_job(job_ids: list[int], columns: str, limit: int) -> str:
+    """SQL for each job's newest ``limit`` runs, one job id parameter per job.
+
+    One ``LIMIT`` subquery per job, each an index range scan, glued by ``UNION ALL`` — plain SQL that SQLite and
+    PostgreSQL both run, whose cost does not grow with the history. (A window function over all runs took 2.2 s
+    for 1,000 jobs with 1,000,000 runs on PostgreSQL; a query per job ~2 ms a job.)
+    """
+    table = Execution._meta.db_table
+    part = (
+        f"SELECT * FROM (SELECT {columns} FROM {table} WHERE job_id = %s "  # noqa: S608 - our names, no input
+        f"ORDER BY queued_at DESC LIMIT {int(limit)}) AS newest_{{}}"
     )
-    grouped: dict[int, list[Execution]] = defaultdict(list)
-    for run in runs:
-        grouped[run.job_id].append(run)
-    return grouped
+    return " UNION ALL ".join(part.format(index) for index in range(len(job_ids)))
 
 
 def alert_counts(alerts: QuerySet[Alert]) -> AlertCounts:
@@ -86,7 +110,3 @@ def conflict_messages(job: Job, *, now: datetime) -> list[str]:
 
 def distinct_warehouses(alerts: QuerySet[Alert]) -> list[str]:
     return sorted(set(alerts.exclude(warehouse="").values_list("warehouse", flat=True).distinct()))
-
-
-def counts_by(rows: QuerySet[Any], field_name: str) -> dict[str, int]:
-    return dict(rows.values_list(field_name).annotate(n=Count("pk")).values_list(field_name, "n"))

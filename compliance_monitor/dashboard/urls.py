@@ -15,6 +15,7 @@ urlpatterns = [
     path("jobs/<slug:name>/enable", jobs.job_enable, name="job_enable"),
     path("jobs/<slug:name>/disable", jobs.job_disable, name="job_disable"),
     path("jobs/<slug:name>/run", jobs.job_run, name="job_run"),
+    path("jobs/<slug:name>/conflicts", jobs.job_conflicts, name="job_conflicts"),
     path("cron-preview", jobs.cron_preview, name="cron_preview"),
     path("runs/<uuid:execution_id>/", runs.run_detail, name="run"),
     path("runs/<uuid:execution_id>/cancel", runs.run_cancel, name="run_cancel"),

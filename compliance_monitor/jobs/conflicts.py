@@ -2,23 +2,24 @@
 
 Jobs of one name never overlap (the lease sees to that), but two *different* jobs reading the same
 warehouses at once double the load on the ERP and race each other's alerts. We warn; we do not block.
-A job's run window is its expected duration: the mean of its recent runs, at least a minute.
+A job's run window is its expected duration: the mean of its successful runs of the last 7 days, at least a minute.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import combinations
+from itertools import islice, takewhile
+from zoneinfo import ZoneInfo
 
 from django.db.models import Avg
 
+from compliance_monitor.jobs import cron as cronlib
 from compliance_monitor.jobs.models import Execution, Job, Status
 
 HORIZON = timedelta(days=7)
 MAX_FIRES = 2000  # per job within the horizon; an every-minute job is compared on its first 2000 runs
 MIN_WINDOW = timedelta(minutes=1)
-RECENT_RUNS = 20
 
 
 @dataclass(frozen=True)
@@ -44,36 +45,47 @@ def shared_warehouses(a: Job, b: Job) -> list[str]:
     return sorted(set(a.warehouses) & set(b.warehouses))
 
 
-def expected_window(job: Job) -> timedelta:
-    recent = Execution.objects.filter(job=job, status=Status.SUCCEEDED).order_by("-queued_at")[:RECENT_RUNS]
-    mean = Execution.objects.filter(pk__in=list(recent.values_list("pk", flat=True))).aggregate(
-        mean=Avg("duration_seconds")
-    )["mean"]
-    return max(MIN_WINDOW, timedelta(seconds=mean or 0))
+def expected_windows(jobs: list[Job], *, now: datetime) -> dict[int, timedelta]:
+    """Each job's expected run length: the mean of its successful runs of the last 7 days, at least a minute.
+
+    One grouped query for all the jobs (a per-job "latest runs" query cost two round trips a job)."""
+    recent = Execution.objects.filter(
+        job__in=jobs, status=Status.SUCCEEDED, queued_at__gte=now - HORIZON, queued_at__lte=now
+    )
+    means = dict(recent.values_list("job").annotate(mean=Avg("duration_seconds")).values_list("job", "mean"))
+    return {job.pk: max(MIN_WINDOW, timedelta(seconds=means.get(job.pk) or 0)) for job in jobs}
 
 
 def find_conflicts(*, now: datetime, jobs: list[Job] | None = None) -> list[ScheduleConflict]:
+    """Every pair of enabled jobs with overlapping runs on shared warehouses in the next 7 days.
+
+    A sweep over all run windows in start order: each window is compared only with the windows still open
+    when it starts, so the cost follows the number of runs and real overlaps, not the number of job pairs.
+    """
     enabled = [job for job in (jobs if jobs is not None else Job.objects.filter(enabled=True)) if job.enabled]
-    windows = {job.pk: _windows(job, now) for job in enabled}
-    conflicts = []
-    for a, b in combinations(enabled, 2):
-        shared = shared_warehouses(a, b)
-        if not shared:
-            continue
-        overlaps = _overlaps(windows[a.pk], windows[b.pk])
-        if overlaps:
-            conflicts.append(ScheduleConflict(a.name, b.name, shared, overlaps[0], len(overlaps)))
-    return conflicts
+    return _sweep(enabled, _all_windows(enabled, now))
 
 
 def conflicts_of(job: Job, *, now: datetime) -> list[ScheduleConflict]:
-    return [c for c in find_conflicts(now=now) if job.name in (c.job, c.other)]
+    """The conflicts of one job: its windows against each other job's, by a merge walk (no other pairs)."""
+    if not job.enabled:
+        return []
+    others = [other for other in Job.objects.filter(enabled=True).exclude(pk=job.pk) if shared_warehouses(job, other)]
+    lengths = expected_windows([job, *others], now=now)
+    mine = _windows(job, lengths[job.pk], now)
+    found = []
+    for other in others:
+        overlaps = _overlaps(mine, _windows(other, lengths[other.pk], now))
+        if overlaps:
+            first, second = sorted((job.name, other.name))
+            found.append(ScheduleConflict(first, second, shared_warehouses(job, other), overlaps[0], len(overlaps)))
+    return found
 
 
-def _windows(job: Job, now: datetime) -> list[tuple[datetime, datetime]]:
-    length = expected_window(job)
-    fires = job.next_runs(now, count=MAX_FIRES)
-    return [(start, start + length) for start in fires if start < now + HORIZON]
+def _windows(job: Job, length: timedelta, now: datetime) -> list[tuple[datetime, datetime]]:
+    horizon = now + HORIZON
+    fires = cronlib.fire_times(cronlib.parse(job.cron), ZoneInfo(job.timezone), after=now)
+    return [(start, start + length) for start in islice(takewhile(lambda at: at < horizon, fires), MAX_FIRES)]
 
 
 def _overlaps(a: list[tuple[datetime, datetime]], b: list[tuple[datetime, datetime]]) -> list[datetime]:
@@ -88,3 +100,31 @@ def _overlaps(a: list[tuple[datetime, datetime]], b: list[tuple[datetime, dateti
         else:
             j += 1
     return found
+
+
+Window = tuple[datetime, datetime, int]  # start, end, index of the job in the list
+
+
+def _all_windows(jobs: list[Job], now: datetime) -> list[Window]:
+    lengths = expected_windows(jobs, now=now)
+    windows = [
+        (start, end, index) for index, job in enumerate(jobs) for start, end in _windows(job, lengths[job.pk], now)
+    ]
+    windows.sort(key=lambda window: (window[0], window[2]))
+    return windows
+
+
+def _sweep(jobs: list[Job], windows: list[Window]) -> list[ScheduleConflict]:
+    places = [frozenset(job.warehouses) for job in jobs]  # empty: every warehouse
+    found: dict[tuple[int, int], list[datetime]] = {}
+    open_windows: list[Window] = []
+    for start, end, index in windows:
+        open_windows = [w for w in open_windows if w[1] > start]
+        for _, _, other in open_windows:
+            if other != index and (not places[index] or not places[other] or places[index] & places[other]):
+                found.setdefault((min(index, other), max(index, other)), []).append(start)
+        open_windows.append((start, end, index))
+    return [
+        ScheduleConflict(jobs[a].name, jobs[b].name, shared_warehouses(jobs[a], jobs[b]), starts[0], len(starts))
+        for (a, b), starts in sorted(found.items())
+    ]

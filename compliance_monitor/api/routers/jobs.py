@@ -41,7 +41,11 @@ def job_out(job: Job, conflict_messages: list[str]) -> dict[str, Any]:
 
 
 def with_conflicts(jobs: list[Job]) -> list[dict[str, Any]]:
-    found = conflicts.find_conflicts(now=timezone.now())
+    """Jobs with their schedule conflicts: one job's are found against the others, a list's by one sweep."""
+    now = timezone.now()
+    if len(jobs) == 1:
+        return [job_out(jobs[0], [c.message for c in conflicts.conflicts_of(jobs[0], now=now)])]
+    found = conflicts.find_conflicts(now=now)
     return [job_out(job, [c.message for c in found if job.name in (c.job, c.other)]) for job in jobs]
 
 

@@ -136,8 +136,10 @@ def test_a_disabled_job_runs_only_when_an_admin_forces_it(as_role, job) -> None:
 
 def test_schedule_conflicts_are_warned_about(as_role, job) -> None:
     services.create_job(now=timezone.now(), name="twin", cron="0 * * * *", checks=["diagnostics.pass"])
-    page = as_role("viewer").get(JOB).content.decode()
-    assert 'data-testid="conflict"' in page and "twin" in page
+    client = as_role("viewer")
+    assert 'hx-get="/jobs/compliance/conflicts"' in client.get(JOB).content.decode()  # loaded after the page
+    warnings = client.get(f"{JOB}conflicts", headers={"HX-Request": "true"}).content.decode()
+    assert 'data-testid="conflict"' in warnings and "twin" in warnings
 
 
 def test_an_unknown_job_is_a_404(as_role, db) -> None:

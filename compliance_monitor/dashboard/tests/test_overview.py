@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils import timezone
+
+from compliance_monitor.dashboard import queries
 from compliance_monitor.dashboard.tests.conftest import outcome
 from compliance_monitor.jobs import lifecycle, services
 from compliance_monitor.jobs.models import Execution, Status
@@ -49,3 +52,17 @@ def test_a_job_without_runs_says_so(as_role, job) -> None:
 def test_violations_show_on_the_overview_through_alerts(as_role, finished_run) -> None:
     finished_run(outcome("MATERIAL", "M1", "M2"))
     assert "medium 1" in as_role("viewer").get("/").content.decode()
+
+
+def test_a_jobs_line_has_its_newest_run_and_the_durations_of_finished_runs_oldest_first(job, finished_run) -> None:
+    for minutes, status in ((40, Status.SUCCEEDED), (30, Status.FAILED), (20, Status.SUCCEEDED)):
+        run = finished_run(ago=timedelta(minutes=minutes), status=status, error="x" if status == Status.FAILED else "")
+        Execution.objects.filter(pk=run.pk).update(duration_seconds=minutes)
+    live = Execution.objects.create(job=job, trigger="manual", queued_at=timezone.now())
+    other = services.create_job(now=timezone.now(), name="other", cron="0 * * * *", checks=["diagnostics.pass"])
+
+    (line, quiet) = queries.job_lines([job, other])
+
+    assert line.latest is not None and line.latest.id == live.pk and not line.latest.is_final
+    assert line.durations == [40.0, 30.0, 20.0]
+    assert quiet.latest is None and quiet.durations == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -75,11 +77,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
 @signed_in
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = alert_or_404(request, alert_id)
-    try:
-        alert = services.acknowledge(alert, by=alert_actor(request.user, alert), now=timezone.now())
-    except services.AlertStateError as exc:
-        return answer(request, alert, error=str(exc), status=409)
-    return answer(request, alert, done=f"Acknowledged alert {alert.pk}.")
+    return act(request, alert, lambda by: services.acknowledge(alert, by=by, now=timezone.now()), "Acknowledged")
 
 
 @require_POST
@@ -89,15 +87,21 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = ResolveForm(request.POST)
     if not form.is_valid():
         return answer(request, alert, error="Resolution notes are required.", status=422)
+    notes = form.cleaned_data["notes"]
+    return act(request, alert, lambda by: services.resolve(alert, by=by, notes=notes, now=timezone.now()), "Resolved")
+
+
+def act(request: HttpRequest, alert: Alert, action: Callable[[str], Alert], done: str) -> HttpResponse:
+    """Do ``action`` as the caller (if they may act on this alert) and answer with the outcome either way."""
     try:
-        alert = services.resolve(
-            alert, by=alert_actor(request.user, alert), notes=form.cleaned_data["notes"], now=timezone.now()
-        )
+        alert = action(alert_actor(request.user, alert))
+    except PermissionDenied as exc:
+        return answer(request, alert, error=str(exc), status=403)
     except services.AlertStateError as exc:
         return answer(request, alert, error=str(exc), status=409)
     except ValidationError as exc:
         return answer(request, alert, error=" ".join(exc.messages), status=422)
-    return answer(request, alert, done=f"Resolved alert {alert.pk}.")
+    return answer(request, alert, done=f"{done} alert {alert.pk}.")
 
 
 def answer(request: HttpRequest, alert: Alert, *, done: str = "", error: str = "", status: int = 200) -> HttpResponse:

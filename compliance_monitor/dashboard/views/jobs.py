@@ -47,7 +47,6 @@ def job_page(request: HttpRequest, job: Job, *, status: int = 200, **forms_: for
         "run_form": forms_.get("run_form") or RunForm(warehouses=run_warehouses(job)),
         "disable_form": forms_.get("disable_form") or DisableForm(),
         "next_runs": job.next_runs(now, count=PREVIEW_RUNS) if job.enabled else [],
-        "conflicts": queries.conflict_messages(job, now=now),
         "statistics": statistics,
         "chart": charts.daily_chart(statistics.daily),
         "days": days,
@@ -93,6 +92,14 @@ def attach(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field, field_messages)
         else:
             form.add_error(None, [f"{field}: {message}" for message in field_messages])
+
+
+@require_GET
+@needs(Role.VIEWER)
+def job_conflicts(request: HttpRequest, name: str) -> HttpResponse:
+    """Loaded after the page: comparing one schedule with every other job's costs ~1 s at 1,000 jobs."""
+    job = job_or_404(name)
+    return page(request, "dashboard/_conflicts.html", {"conflicts": queries.conflict_messages(job, now=timezone.now())})
 
 
 @require_POST

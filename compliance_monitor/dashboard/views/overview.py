@@ -9,8 +9,12 @@ from django.utils import timezone
 from compliance_monitor.accounts.access import visible_alerts
 from compliance_monitor.accounts.roles import role_of
 from compliance_monitor.dashboard import charts, queries
-from compliance_monitor.dashboard.views.common import is_htmx, page, signed_in
-from compliance_monitor.jobs import services, stats
+from compliance_monitor.dashboard.views.common import is_htmx, page, paginate, signed_in
+from compliance_monitor.jobs import stats
+from compliance_monitor.jobs.models import Job
+
+JOBS_PAGE = 50  # a page of job lines; each costs one small indexed query (see queries.job_lines)
+ATTENTION_LISTED = 10
 
 
 @signed_in
@@ -19,10 +23,13 @@ def overview(request: HttpRequest) -> HttpResponse:
         # A warehouse manager without a role sees their alerts (a user with neither gets the 403 there).
         return redirect("dashboard:alerts")
     now = timezone.now()
-    lines = queries.job_lines(services.all_jobs())
+    health = stats.health(now=now)
+    jobs = paginate(request, Job.objects.all(), JOBS_PAGE)
     context = {
-        "health": stats.health(now=now),
-        "lines": [(line, charts.sparkline(line.durations)) for line in lines],
+        "health": health,
+        "attention": [job for job in health.jobs if job.requires_attention][:ATTENTION_LISTED],
+        "jobs": jobs,
+        "lines": [(line, charts.sparkline(line.durations)) for line in queries.job_lines(jobs)],
         "alerts": queries.alert_counts(visible_alerts(request.user)),
         "now": now,
     }

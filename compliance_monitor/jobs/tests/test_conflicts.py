@@ -47,3 +47,18 @@ def test_a_job_that_usually_runs_long_conflicts_with_one_starting_while_it_runs(
     make_job("later", cron="10 * * * *")
     make_execution(long_job, status="succeeded", duration_seconds=15 * 60)
     assert [{c.job, c.other} for c in conflicts.conflicts_of(long_job, now=now)] == [{"long", "later"}]
+
+
+def test_one_jobs_conflicts_are_those_the_whole_sweep_finds_for_it(make_job, make_execution, now) -> None:
+    make_job("a", cron="*/20 * * * *", warehouses=["MATERIAL"])
+    b = make_job("b", cron="0 * * * *")
+    make_job("c", cron="5 8-17 * * 1-5", warehouses=["ZBOZI", "MATERIAL"])
+    make_job("d", cron="30 * * * *", warehouses=["ZBOZI"])
+    make_execution(b, status="succeeded", duration_seconds=10 * 60)  # b's window: 10 minutes
+
+    everything = conflicts.find_conflicts(now=now)
+
+    assert {(c.job, c.other) for c in everything} == {("a", "b"), ("b", "c")}  # c at :05 is inside b's window
+    assert sorted(conflicts.conflicts_of(b, now=now), key=lambda c: c.other) == [
+        c for c in everything if "b" in (c.job, c.other)
+    ]
