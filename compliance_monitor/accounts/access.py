@@ -6,6 +6,7 @@ sees and acts on that warehouse's alerts even without a role. Acting otherwise n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -32,9 +33,15 @@ def visible_alerts(user: Any) -> QuerySet[Alert]:
 
 def may_act_on(user: Any, alert: Alert) -> bool:
     """Whether acknowledge and resolve are offered: what ``alert_actor`` would allow."""
+    return actionable(user)(alert)
+
+
+def actionable(user: Any) -> Callable[[Alert], bool]:
+    """``may_act_on`` for many alerts: the user's role and warehouses are read once."""
     if (role_of(user) or 0) >= Role.OPERATOR:
-        return True
-    return bool(alert.warehouse) and alert.warehouse in managed_warehouses(user)
+        return lambda alert: True
+    warehouses = managed_warehouses(user)
+    return lambda alert: bool(alert.warehouse) and alert.warehouse in warehouses
 
 
 def alert_actor(user: Any, alert: Alert) -> str:

@@ -257,6 +257,8 @@ def test_screenshots_of_every_page(page: Page, screenshot_dir: Path) -> None:
     }
     for name, url in pages.items():
         page.goto(url)
+        if name == "job":
+            page.locator("#conflicts").wait_for(state="attached")  # loaded after the page
         page.screenshot(path=screenshot_dir / f"{name}.png", full_page=True)
     page.set_viewport_size(TABLET)
     page.goto("/")

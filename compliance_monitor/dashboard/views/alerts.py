@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from compliance_monitor.accounts.access import alert_actor, may_act_on, visible_alerts
+from compliance_monitor.accounts.access import actionable, alert_actor, may_act_on, visible_alerts
 from compliance_monitor.alerts import services
 from compliance_monitor.alerts.models import Alert, Severity, State
 from compliance_monitor.dashboard import queries
@@ -29,10 +29,11 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     visible = visible_alerts(request.user)
     filters = AlertFilters(request.GET, warehouses=queries.distinct_warehouses(visible))
     alerts = paginate(request, filtered(visible, filters), ALERTS_PAGE)
+    may_act = actionable(request.user)
     context = {
         "filters": filters,
         "alerts": alerts,
-        "rows": [(alert, may_act_on(request.user, alert)) for alert in alerts],
+        "rows": [(alert, may_act(alert)) for alert in alerts],
         "counts": queries.alert_counts(visible),
     }
     template = "dashboard/_alerts_live.html" if is_htmx(request) else "dashboard/alerts.html"
