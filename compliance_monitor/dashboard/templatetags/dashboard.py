@@ -39,14 +39,17 @@ def when(value: datetime | None) -> SafeString | str:
         return "–"
     local = timezone.localtime(value)
     now = timezone.now()
-    relative = f"{timesince(value, now)} ago" if value <= now else f"in {timeuntil(value, now)}"
-    relative = relative.split(",")[0].replace("\xa0", " ")
+    # The largest unit only ("2 hours ago"): the exact time is beside it.
+    span = timesince(value, now, depth=1) if value <= now else timeuntil(value, now, depth=1)
+    relative = (f"{span} ago" if value <= now else f"in {span}").replace("\xa0", " ")
+    if relative in ("0 minutes ago", "in 0 minutes"):
+        relative = "just now"
     return format_html(
         '<time datetime="{}" title="{}">{} <span class="muted">({})</span></time>',
         value.isoformat(),
         f"{local:%Y-%m-%d %H:%M:%S %Z}",
         f"{local:%d.%m. %H:%M:%S}",
-        relative.replace("0 minutes ago", "just now"),
+        relative,
     )
 
 
