@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_latency import BENCH_URL, build_database, load, psql, start_server  # noqa: E402
+from api_latency import BENCH_URL, build_database, load, psql, start_server
 
 ALERTS = 2000
 
