@@ -95,6 +95,22 @@ def test_an_operator_signs_in_runs_a_job_and_watches_the_run_finish(page: Page) 
     assert (run.status, run.reason) == (Status.SUCCEEDED, "checking after the stock move")
 
 
+def test_an_operator_cancels_a_running_run(page: Page) -> None:
+    make_user("olga", "operator")
+    job = compliance_job(default_parameters={"seconds": 8})
+    run = trigger(job)
+    sign_in(page, "olga")
+    page.goto(f"/runs/{run.pk}/")
+    expect(page.get_by_test_id("run-status")).to_contain_text("running", timeout=WAIT_MS)
+
+    page.get_by_test_id("cancel").click()
+    expect(page.get_by_test_id("run-status")).to_contain_text("cancelled")
+    expect(page.locator(".flash")).to_contain_text("Cancelled")
+    expect(page.get_by_test_id("cancel")).to_have_count(0)
+    run.refresh_from_db()
+    assert run.status == Status.CANCELLED and "olga" in run.error_message
+
+
 def test_alerts_are_acknowledged_and_resolved_in_place(page: Page) -> None:
     make_user("olga", "operator")
     run = wait_final(trigger(compliance_job()))
