@@ -152,12 +152,17 @@ async def load(port: int, headers: str, paths: list[str], *, clients: int, secon
     return {**summary(latencies, time.monotonic() - began), "errors": errors}
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
+    """The size of the database and how long each measurement runs (shared with the dashboard benchmark)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--executions", type=int, default=1_000_000)
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     started = time.monotonic()
     auth = bearer(build_database(args.jobs, args.executions))
     built = round(time.monotonic() - started, 1)

@@ -11,7 +11,6 @@ login form and measures, with that browser session over loopback:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
@@ -22,7 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_latency import BENCH_URL, build_database, load, psql, start_server
+from api_latency import BENCH_URL, arguments, build_database, load, psql, start_server
 
 ALERTS = 2000
 
@@ -61,11 +60,7 @@ def run_ids(count: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--executions", type=int, default=1_000_000)
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=20)
-    args = parser.parse_args()
+    args = arguments()
     build_database(args.jobs, args.executions)
     add_alerts(ALERTS)
     runs = [f"/runs/{pk}/" for pk in run_ids(200)]
