@@ -33,9 +33,10 @@ class ScheduleConflict:
     @property
     def message(self) -> str:
         places = "all warehouses" if self.warehouses == ["*"] else ", ".join(self.warehouses)
+        times = f"{self.overlaps_in_horizon} time{'' if self.overlaps_in_horizon == 1 else 's'}"
         return (
-            f"{self.job} and {self.other} both check {places} and overlap {self.overlaps_in_horizon} times in the next "
-            f"7 days, first at {self.first_overlap_at:%Y-%m-%d %H:%M} UTC"
+            f"{self.job} and {self.other} both check {places} and overlap {times} in the next 7 days, "
+            f"first at {self.first_overlap_at:%Y-%m-%d %H:%M} UTC"
         )
 
 

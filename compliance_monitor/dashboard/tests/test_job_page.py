@@ -45,7 +45,7 @@ def test_history_filters_by_status_and_trigger_and_pages(as_role, job, finished_
     failed = client.get(JOB, {"status": "failed"}).content.decode()
     assert failed.count("details</a>") == 1
     first = client.get(JOB).content.decode()
-    assert first.count("details</a>") == 25 and "page 1 of 2 (31 in all)" in first
+    assert first.count("details</a>") == 25 and "page 1 of 2 (31 in all)" in first and "older ›" in first
     assert client.get(JOB, {"page": 2}).content.decode().count("details</a>") == 6
     assert client.get(JOB, {"trigger": "scheduled"}).content.decode().count("details</a>") == 0
     assert client.get(JOB, {"page": "999", "status": "nonsense", "days": "abc"}).status_code == 200
