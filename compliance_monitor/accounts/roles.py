@@ -29,22 +29,33 @@ class Role(IntEnum):
         return self.name.lower()
 
 
+# Read once per user object, as Django caches permissions (``_perm_cache``): a request loads its user afresh,
+# and a page asks several times (the view's check, the header, each alert's buttons).
+ROLE_CACHE, WAREHOUSES_CACHE = "_cm_role_cache", "_cm_warehouses_cache"
+
+
 def role_of(user: Any) -> Role | None:
     if user is None or not user.is_active or not user.is_authenticated:
         return None
     if user.is_superuser:
         return Role.ADMIN
-    names = set(user.groups.values_list("name", flat=True))
-    held = [role for role in Role if role.group in names]
-    return max(held) if held else None
+    if not hasattr(user, ROLE_CACHE):
+        names = set(user.groups.values_list("name", flat=True))
+        held = [role for role in Role if role.group in names]
+        setattr(user, ROLE_CACHE, max(held) if held else None)
+    role: Role | None = getattr(user, ROLE_CACHE)
+    return role
 
 
-def managed_warehouses(user: Any) -> set[str]:
+def managed_warehouses(user: Any) -> frozenset[str]:
     """Warehouses whose manager this user is (through an active notification recipient)."""
     if user is None or not user.is_authenticated:
-        return set()
-    lists = Recipient.objects.filter(user=user, active=True).values_list("warehouses", flat=True)
-    return {code for codes in lists if isinstance(codes, list) for code in codes}
+        return frozenset()
+    if not hasattr(user, WAREHOUSES_CACHE):
+        lists = Recipient.objects.filter(user=user, active=True).values_list("warehouses", flat=True)
+        setattr(user, WAREHOUSES_CACHE, frozenset(c for codes in lists if isinstance(codes, list) for c in codes))
+    warehouses: frozenset[str] = getattr(user, WAREHOUSES_CACHE)
+    return warehouses
 
 
 def require(user: Any, role: Role) -> Role:
