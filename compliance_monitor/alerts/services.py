@@ -65,6 +65,30 @@ def active_alerts(*, min_severity: Severity = Severity.LOW) -> QuerySet[Alert]:
     )
 
 
+SEVERITY_BY_LABEL = {s.label: s for s in Severity}
+
+
+def filtered(
+    alerts: QuerySet[Alert],
+    *,
+    state: str = "active",
+    min_severity: str = "low",
+    warehouse: str = "",
+    alert_type: str = "",
+) -> QuerySet[Alert]:
+    """The inbox's filters, most severe and newest first. ``state``: active (= not resolved), all, or a state."""
+    alerts = alerts.filter(severity__gte=SEVERITY_BY_LABEL[min_severity])
+    if state == "active":
+        alerts = alerts.exclude(state=State.RESOLVED)
+    elif state != "all":
+        alerts = alerts.filter(state=state)
+    if warehouse:
+        alerts = alerts.filter(warehouse=warehouse)
+    if alert_type:
+        alerts = alerts.filter(type=alert_type)
+    return alerts.order_by("-severity", "-raised_at", "-pk")
+
+
 def unacknowledged() -> QuerySet[Alert]:
     return Alert.objects.filter(state=State.OPEN).order_by("-severity", "-raised_at")
 

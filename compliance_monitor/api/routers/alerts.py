@@ -22,7 +22,7 @@ from pydantic import Field
 from compliance_monitor.accounts.access import alert_actor, visible_alerts
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.alerts import services
-from compliance_monitor.alerts.models import Alert, AlertType, Severity, State
+from compliance_monitor.alerts.models import Alert, AlertType
 from compliance_monitor.api.routers.common import ERRORS, actor
 from compliance_monitor.api.schemas import (
     AlertDetailOut,
@@ -34,7 +34,6 @@ from compliance_monitor.api.schemas import (
 )
 
 router = Router(tags=["alerts"])
-SEVERITY_BY_NAME = {s.label: s for s in Severity}
 
 
 class BoundedPages(PageNumberPagination):
@@ -55,16 +54,13 @@ class AlertFilters(Schema):
 @router.get("", response={200: list[AlertOut], **ERRORS}, summary="Alerts, most severe and newest first")
 @paginate(BoundedPages, page_size=50)
 def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> QuerySet[Alert]:
-    alerts = visible_alerts(request.user).filter(severity__gte=SEVERITY_BY_NAME[filters.min_severity])
-    if filters.state == "active":
-        alerts = alerts.exclude(state=State.RESOLVED)
-    elif filters.state != "all":
-        alerts = alerts.filter(state=filters.state)
-    if filters.warehouse:
-        alerts = alerts.filter(warehouse=filters.warehouse)
-    if filters.type:
-        alerts = alerts.filter(type=filters.type)
-    return alerts.order_by("-severity", "-raised_at", "-pk")
+    return services.filtered(
+        visible_alerts(request.user),
+        state=filters.state,
+        min_severity=filters.min_severity,
+        warehouse=filters.warehouse or "",
+        alert_type=filters.type or "",
+    )
 
 
 ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"

@@ -14,13 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from compliance_monitor.accounts.access import actionable, alert_actor, may_act_on, visible_alerts
 from compliance_monitor.alerts import services
-from compliance_monitor.alerts.models import Alert, Severity, State
+from compliance_monitor.alerts.models import Alert
 from compliance_monitor.dashboard import queries
 from compliance_monitor.dashboard.forms import AlertFilters, ResolveForm
 from compliance_monitor.dashboard.views.common import is_htmx, page, paginate, signed_in
 
 ALERTS_PAGE = 50
-SEVERITY_BY_LABEL = {s.label: s for s in Severity}
 
 
 @require_GET
@@ -41,19 +40,15 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 
 
 def filtered(alerts: QuerySet[Alert], filters: AlertFilters) -> QuerySet[Alert]:
-    """The API's filters (``api/routers/alerts.py``), default: every unresolved alert."""
+    """The API's filters; bad or missing ones fall back to the defaults (every unresolved alert)."""
     data = filters.cleaned_data if filters.is_valid() else {}
-    state = data.get("state") or "active"
-    if state == "active":
-        alerts = alerts.exclude(state=State.RESOLVED)
-    elif state != "all":
-        alerts = alerts.filter(state=state)
-    if data.get("severity"):
-        alerts = alerts.filter(severity__gte=SEVERITY_BY_LABEL[data["severity"]])
-    for field in ("type", "warehouse"):
-        if data.get(field):
-            alerts = alerts.filter(**{field: data[field]})
-    return alerts.select_related("job").order_by("-severity", "-raised_at", "-pk")
+    return services.filtered(
+        alerts,
+        state=data.get("state") or "active",
+        min_severity=data.get("severity") or "low",
+        warehouse=data.get("warehouse", ""),
+        alert_type=data.get("type", ""),
+    ).select_related("job")
 
 
 def alert_or_404(request: HttpRequest, alert_id: int) -> Alert:
