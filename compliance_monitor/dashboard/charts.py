@@ -50,37 +50,33 @@ class Bar:
 
 @dataclass(frozen=True)
 class DailyChart:
-    width: int
-    height: int
-    plot_top: int
-    plot_bottom: int
     bars: list[Bar]
     p50_points: str
     p95_points: str
-    max_runs: int
-    max_seconds: float
+    max_runs: int  # the busiest day's runs: the left axis
+    max_seconds: float  # the slowest day's p95: the right axis
     ticks: list[tuple[float, str]]  # x and day label, every few days
+    width: int = WIDTH
+    height: int = HEIGHT
+    plot_top: int = TOP
+    plot_bottom: int = BOTTOM
     plot_left: int = LEFT
     plot_right: int = WIDTH - RIGHT
 
 
 def daily_chart(days: Sequence[DailyTrend]) -> DailyChart:
     """Stacked bars of runs per day (succeeded / failed / other) and p50 and p95 duration lines."""
-    max_runs = max((d.count for d in days), default=0) or 1
+    max_runs = max((d.count for d in days), default=0)
     max_seconds = max((d.p95_duration_seconds or 0 for d in days), default=0) or 1.0
     slot = (WIDTH - LEFT - RIGHT) / max(len(days), 1)
-    bars = [_bar(i, day, slot, max_runs) for i, day in enumerate(days)]
+    bars = [_bar(i, day, slot, max_runs or 1) for i, day in enumerate(days)]
     every = max(1, len(days) // 8)
     ticks = [(LEFT + i * slot + slot / 2, f"{d.day:%d.%m.}") for i, d in enumerate(days) if i % every == 0]
     return DailyChart(
-        WIDTH,
-        HEIGHT,
-        TOP,
-        BOTTOM,
         bars,
         _line(days, slot, max_seconds, "p50_duration_seconds"),
         _line(days, slot, max_seconds, "p95_duration_seconds"),
-        max_runs if max_runs > 1 or any(d.count for d in days) else 0,
+        max_runs,
         max_seconds,
         ticks,
     )

@@ -109,4 +109,4 @@ def conflict_messages(job: Job, *, now: datetime) -> list[str]:
 
 
 def distinct_warehouses(alerts: QuerySet[Alert]) -> list[str]:
-    return sorted(set(alerts.exclude(warehouse="").values_list("warehouse", flat=True).distinct()))
+    return list(alerts.exclude(warehouse="").order_by("warehouse").values_list("warehouse", flat=True).distinct())

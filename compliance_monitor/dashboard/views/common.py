@@ -83,9 +83,3 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
         return render(request, "dashboard/403.html", {"error": message}, status=403)
     return page(request, "dashboard/403.html", {"error": message}, status=403)
 
-
-def query_string_without_page(request: HttpRequest) -> str:
-    """The current filters, for paging links that keep them."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
