@@ -22,6 +22,12 @@ def actor(user: Any, role: Role) -> str:
     return str(user.get_username())
 
 
+def run_actor(user: Any, *, force: bool, parameters: object) -> str:
+    """Who may run a job now: an operator chooses warehouses and gives a reason; overriding the job's
+    parameters (a past date, another threshold) or forcing a disabled job takes an administrator."""
+    return actor(user, Role.ADMIN if force or parameters else Role.OPERATOR)
+
+
 def visible_alerts(user: Any) -> QuerySet[Alert]:
     if (role_of(user) or 0) >= Role.VIEWER:
         return Alert.objects.all()

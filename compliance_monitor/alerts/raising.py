@@ -27,6 +27,7 @@ from compliance_monitor.alerts.models import (
     severity_for,
 )
 from compliance_monitor.checks.models import CheckResult, ResultStatus
+from compliance_monitor.jobs import lifecycle
 from compliance_monitor.jobs.models import Execution, Job, Status
 from compliance_monitor.notifications import outbox
 
@@ -51,6 +52,7 @@ def process_execution(execution_id: uuid.UUID, *, now: datetime) -> list[Change]
         with transaction.atomic():
             ExecutionReview.objects.create(execution=execution, reviewed_at=now)
             changes = _review(execution, now)
+            lifecycle.mark_reviewed(execution.pk, now=now)  # readers may now trust the alerts of this run
             for change in changes:
                 if change.notify:  # the deliveries commit with the alert change (outbox)
                     outbox.enqueue(change.alert, change.kind, now=now)
@@ -70,12 +72,20 @@ def process_execution(execution_id: uuid.UUID, *, now: datetime) -> list[Change]
 
 
 def _review(execution: Execution, now: datetime) -> list[Change]:
+    """Each scope stands on its own read: a complete read raises, updates and resolves its alerts, an
+    incomplete one leaves them exactly as they are — whether the run as a whole succeeded or failed.
+    A run that did not look at "now" (a past date, overridden parameters) changes no alert at all."""
     job = execution.job
-    if execution.status == Status.SUCCEEDED:
-        changes = [c for result in execution.check_results.all() for c in _compliance(result, execution, now)]
+    results = [r for r in execution.check_results.all() if r.is_current and r.is_complete]
+    changes = [
+        c for result in results for c in (*_compliance(result, execution, now), *_volume(result, execution, now))
+    ]
+    current = execution.looks_at_now
+    if execution.status == Status.SUCCEEDED and current:
         recovered = [job_failure_fingerprint(job), missed_fingerprint(job)]
-        return [*changes, *(c for fingerprint in recovered for c in _resolve(fingerprint, execution, now))]
-    changes = _job_failure(job, execution, now) if execution.status in FAILED else []
+        changes += [c for fingerprint in recovered for c in _resolve(fingerprint, execution, now)]
+    elif execution.status in FAILED and current:
+        changes += _job_failure(job, execution, now)
     if not job.enabled and job.disabled_by == SYSTEM and job.disabled_at == execution.finished_at:
         changes += _job_auto_disabled(job, execution, now)
     return changes
@@ -89,10 +99,16 @@ def job_failure_fingerprint(job: Job) -> str:
     return f"{AlertType.JOB_FAILURE}:{job.name}"
 
 
+def volume_fingerprint(check: str, warehouse: str) -> str:
+    return f"volume:{check}:{warehouse}"
+
+
 def _compliance(result: CheckResult, execution: Execution, now: datetime) -> list[Change]:
+    """A complete read of one scope: violations raise or update its alert, a clean read resolves it —
+    unless the read is suspect (its rows collapsed), which resolves nothing."""
     fingerprint = compliance_fingerprint(result.check_name, result.warehouse)
     if result.status == ResultStatus.PASSED:
-        return _resolve(fingerprint, execution, now)  # only a successful run reaches here
+        return [] if result.is_suspect else _resolve(fingerprint, execution, now)
     severity = severity_for(result.violation_count)
     if result.status != ResultStatus.VIOLATED or severity is None:
         return []
@@ -113,6 +129,22 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
         "legacy_text": result.message,
     }
     return _raise_or_update(fingerprint, severity, facts, execution, now)
+
+
+def _volume(result: CheckResult, execution: Execution, now: datetime) -> list[Change]:
+    fingerprint = volume_fingerprint(result.check_name, result.warehouse)
+    if not result.is_suspect:
+        return _resolve(fingerprint, execution, now)
+    facts = {
+        "type": AlertType.SYSTEM_ERROR,
+        "title": result.volume_note,
+        "message": f"{result.report_name or result.check_name}: the rows read collapsed, so its open alerts are not "
+        f"resolved by this read. If the new volume is real, an administrator accepts it: "
+        f"`manage.py alerts accept-volume {result.warehouse} --check {result.check_name}`.",
+        "check_name": result.check_name,
+        "warehouse": result.warehouse,
+    }
+    return _raise_or_update(fingerprint, Severity.HIGH, facts, execution, now)
 
 
 def _job_failure(job: Job, execution: Execution, now: datetime) -> list[Change]:
@@ -180,7 +212,7 @@ def _update(
 
 
 def _resolve(fingerprint: str, execution: Execution, now: datetime) -> list[Change]:
-    """Auto-resolve: only ever called for a *successful* run that no longer finds the problem."""
+    """Auto-resolve: only ever called for a complete, trusted read (or a successful run) without the problem."""
     alert = Alert.objects.select_for_update().filter(fingerprint=fingerprint).exclude(state=State.RESOLVED).first()
     if alert is None:
         return []

@@ -1,12 +1,15 @@
 """The contract between the job engine and a compliance check.
 
 A check is an object with a ``name`` and ``run(context) -> list[CheckOutcome]``: one outcome (a
-"report") per warehouse it evaluated. Raising means the run failed — a check never hides an error
-behind a passing outcome.
+"report") per scope — a warehouse — it evaluated. A scope's read is *complete* (read whole, every row
+evaluated: passed or violated) or *incomplete* (``error`` says why). An incomplete scope never passes:
+the run fails, its alerts stay as they are, and the complete scopes still count. Raising means the
+whole run failed — a check never hides an error behind a passing outcome.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +20,7 @@ from typing import Any, Protocol
 class OutcomeStatus(StrEnum):
     PASSED = "passed"
     VIOLATED = "violated"
-    ERROR = "error"  # the warehouse could not be checked; the run fails
+    ERROR = "error"  # the scope could not be read whole; the run fails, its alerts stay as they are
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class CheckOutcome:
     violations: tuple[Violation, ...] = ()
     report_name: str = ""
     error: str = ""
+    rows_read: int | None = None  # rows evaluated in a complete read; None when not counted
+    volume_guard: bool = False  # the read covers the whole scope, so a collapse of rows_read is suspect
+    rows_label: str = "rows"  # what a row is, for people: "stock rows"
 
     @property
     def status(self) -> OutcomeStatus:
@@ -58,6 +64,15 @@ class CheckOutcome:
     def message(self) -> str:
         """The legacy report message: offenders joined by ``", "``; empty when passing."""
         return ", ".join(v.legacy_text() for v in self.violations)
+
+
+def finite_or_incomplete(outcome: CheckOutcome) -> CheckOutcome:
+    """The last guard before the database: a violation with a non-finite quantity makes its scope incomplete."""
+    bad = next((v for v in outcome.violations if not math.isfinite(v.quantity)), None)
+    if bad is None:
+        return outcome
+    error = f"{outcome.warehouse}: product {bad.product_code}: quantity {bad.quantity!r} is not a finite number"
+    return CheckOutcome(outcome.check, outcome.warehouse, report_name=outcome.report_name, error=error)
 
 
 @dataclass(frozen=True)

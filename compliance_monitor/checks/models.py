@@ -32,6 +32,16 @@ class CheckResult(models.Model):
         help_text="The previous successful run's result for this check and warehouse.",
     )
     fixed = models.JSONField(default=list, blank=True, help_text="Violations of the compared run gone in this one.")
+    rows_read = models.PositiveBigIntegerField(null=True, blank=True, help_text="Rows of a complete read.")
+    is_current = models.BooleanField(
+        default=True,
+        help_text="The run looked at 'now' (no past date, no overridden parameters): it may change alerts.",
+    )
+    volume_note = models.CharField(
+        max_length=300, blank=True, help_text="Why the rows read look collapsed (the volume guard); blank when not."
+    )
+    volume_accepted_by = models.CharField(max_length=150, blank=True, help_text="Who accepted this read's volume.")
+    volume_accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["check_name", "warehouse"]
@@ -46,6 +56,15 @@ class CheckResult(models.Model):
     @property
     def is_success(self) -> bool:
         return self.status == ResultStatus.PASSED
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status in (ResultStatus.PASSED, ResultStatus.VIOLATED)
+
+    @property
+    def is_suspect(self) -> bool:
+        """The rows read collapsed and nobody accepted the new volume: its alerts must not be resolved."""
+        return bool(self.volume_note) and self.volume_accepted_at is None
 
 
 class Change(models.TextChoices):

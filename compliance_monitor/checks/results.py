@@ -1,25 +1,28 @@
-"""Persisting check outcomes of an execution, and how they differ from the previous successful run."""
+"""Persisting check outcomes of an execution, and how they differ from the scope's previous complete read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from compliance_monitor.checks import volume
 from compliance_monitor.checks.base import CheckOutcome
-from compliance_monitor.checks.models import Change, CheckResult, Violation
+from compliance_monitor.checks.models import Change, CheckResult, ResultStatus, Violation
 
 if TYPE_CHECKING:
     from compliance_monitor.jobs.models import Execution
 
 BULK_BATCH = 1000
-SUCCEEDED = "succeeded"
+COMPLETE = (ResultStatus.PASSED, ResultStatus.VIOLATED)
 
 
-def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome]) -> None:
-    """Store results and violations; a successful run also records new / persisting / fixed violations."""
-    compare = execution.status == SUCCEEDED
+def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome], *, current: bool = True) -> None:
+    """Store results and violations. A complete read of a run that looks at "now" (``current``) is also
+    compared with the scope's previous one (new / persisting / fixed) and judged by the volume guard;
+    whether the run as a whole failed does not matter — each scope stands on its own read."""
     for outcome in outcomes:
-        previous = previous_result(outcome, execution) if compare and not outcome.error else None
+        compare = current and not outcome.error
+        previous = previous_result(outcome, execution) if compare else None
         seen_before = _codes(previous)
         result = CheckResult.objects.create(
             execution=execution,
@@ -32,6 +35,9 @@ def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome]) -> No
             error=outcome.error,
             compared_with=previous,
             fixed=_fixed(previous, {v.product_code for v in outcome.violations}),
+            rows_read=None if outcome.error else outcome.rows_read,
+            is_current=current,
+            volume_note=volume.assess(outcome) if compare else "",
         )
         Violation.objects.bulk_create(
             (_violation(result, v, _change(v.product_code, seen_before, compare)) for v in outcome.violations),
@@ -40,8 +46,11 @@ def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome]) -> No
 
 
 def previous_result(outcome: CheckOutcome, execution: Execution) -> CheckResult | None:
+    """The scope's latest complete read by a run that looked at "now"."""
     return (
-        CheckResult.objects.filter(check_name=outcome.check, warehouse=outcome.warehouse, execution__status=SUCCEEDED)
+        CheckResult.objects.filter(
+            check_name=outcome.check, warehouse=outcome.warehouse, status__in=COMPLETE, is_current=True
+        )
         .exclude(execution=execution)
         .order_by("-execution__finished_at")
         .first()

@@ -12,16 +12,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+import structlog
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from compliance_monitor.checks.base import CheckContext, CheckOutcome, Violation, attach_outcomes
+from compliance_monitor.checks.base import CheckContext, CheckOutcome, Violation
 from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
 from compliance_monitor.erp import sources
-from compliance_monitor.erp.flexi import ErpError, StockRow
+from compliance_monitor.erp.flexi import ErpAuthError, ErpError, ErpRowCountChangedError, StockRow
 
+log = structlog.get_logger(__name__)
 CHECK_NAME = "warehouse.product_types"
 PRODUCT_TYPE_PREFIX = "typZasoby."
+ROWS_LABEL = "stock rows"
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,25 @@ class Rule:
         )
 
     def evaluate(self, rows: Iterable[StockRow]) -> CheckOutcome:
-        violations = tuple(self.violation(row) for row in rows if self.violates(row))
-        return CheckOutcome(CHECK_NAME, self.warehouse, violations, report_name=self.report_name)
+        """A complete read: every row judged and counted (the stock of the whole warehouse, so volume-guarded)."""
+        violations: list[Violation] = []
+        count = 0
+        for count, row in enumerate(rows, start=1):  # noqa: B007 — the count is the point
+            if self.violates(row):
+                violations.append(self.violation(row))
+        return CheckOutcome(
+            CHECK_NAME,
+            self.warehouse,
+            tuple(violations),
+            report_name=self.report_name,
+            rows_read=count,
+            volume_guard=True,
+            rows_label=ROWS_LABEL,
+        )
+
+    def incomplete(self, problem: str) -> CheckOutcome:
+        error = f"{self.warehouse}: {problem}"
+        return CheckOutcome(CHECK_NAME, self.warehouse, report_name=self.report_name, error=error)
 
 
 def active_rules(warehouses: Iterable[str] = ()) -> list[Rule]:
@@ -101,18 +121,36 @@ class WarehouseProductTypeCheck:
         return [rule.warehouse for rule in rules] + [rule.query for rule in rules]
 
     def run(self, context: CheckContext) -> list[CheckOutcome]:
+        """One outcome per warehouse: a warehouse that cannot be read whole is incomplete, the others still count."""
         rules = active_rules(context.warehouses)
         on = run_date(context)
         source = sources.open_source(context.now)
         outcomes: list[CheckOutcome] = []
         try:
-            for rule in rules:
+            for index, rule in enumerate(rules):
                 try:
-                    outcomes.append(rule.evaluate(source.stock(rule.query, on)))
-                except ErpError as exc:
-                    failed = CheckOutcome(CHECK_NAME, rule.warehouse, report_name=rule.report_name, error=str(exc))
-                    attach_outcomes(exc, [*outcomes, failed])
-                    raise
+                    outcomes.append(read_scope(rule, source, on))
+                except ErpAuthError as exc:
+                    # Wrong credentials fail every warehouse alike: the rest are not asked (nor retried) in vain.
+                    outcomes += [r.incomplete(str(exc) if r is rule else f"not read: {exc}") for r in rules[index:]]
+                    break
         finally:
             source.close()
         return outcomes
+
+
+def read_scope(rule: Rule, source: sources.StockSource, on: date) -> CheckOutcome:
+    """Evaluate one warehouse, complete or incomplete; a row count that changed mid-read (people booking) is
+    read once more before giving up. Wrong credentials raise (every warehouse would fail alike)."""
+    for attempt in (1, 2):
+        try:
+            return rule.evaluate(source.stock(rule.query, on))
+        except ErpRowCountChangedError as exc:
+            if attempt == 2:
+                return rule.incomplete(f"{exc}, twice")
+            log.info("scope_reread", warehouse=rule.warehouse, problem=str(exc))
+        except ErpAuthError:
+            raise
+        except ErpError as exc:
+            return rule.incomplete(str(exc))
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,9 +15,11 @@ import structlog
 from compliance_monitor.erp import flexi
 from compliance_monitor.erp.flexi import (
     ErpAuthError,
+    ErpIncompleteReadError,
     ErpMalformedResponseError,
     ErpPermissionError,
     ErpResponseError,
+    ErpRowCountChangedError,
     ErpUnavailableError,
     StockRow,
 )
@@ -36,6 +39,8 @@ class ErpConfig:
     page_size: int = 1000
     retries: int = 3
     backoff_seconds: float = 1.0
+    max_rows_per_scope: int = 5_000_000
+    max_response_bytes: int = 64 * 1024 * 1024
 
     def __repr__(self) -> str:  # dataclass repr would print the password
         return f"ErpConfig(url={self.url!r}, company={self.company!r}, username={self.username!r})"
@@ -81,43 +86,62 @@ class FlexiClient:
             yield flexi.stock_row(raw)
 
     def pages(self, evidence: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
-        start, limit = 0, self.config.page_size
+        """Every row of a read, page by page; raises unless the pages prove the read whole (see :class:`Pager`)."""
+        pager = Pager(self.config.page_size, self.config.max_rows_per_scope)
         while True:
-            page_params = {**params, "limit": str(limit), "start": str(start), "order": "id", "add-row-count": "true"}
+            page_params = {
+                **params,
+                "limit": str(pager.limit),
+                "start": str(pager.start),
+                "order": "id",
+                "add-row-count": "true",
+            }
             rows, total = flexi.envelope(self.get_json(f"{evidence}.json", page_params), evidence)
-            yield from rows
-            start += len(rows)
-            if len(rows) < limit or (total is not None and start >= total):
+            yield from pager.accept(rows, total)
+            if pager.done:
                 return
 
     def get_json(self, path: str, params: dict[str, str]) -> Any:
-        response = self._request(path, params)
+        body = self._request(path, params)
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError:
             raise ErpMalformedResponseError(f"ERP answered {path} with malformed JSON") from None
 
-    def _request(self, path: str, params: dict[str, str]) -> httpx.Response:
+    def _request(self, path: str, params: dict[str, str]) -> bytes:
         where = f"{self._http.base_url}{path}"  # no credentials: they travel in the Authorization header
         attempts = self.config.retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                response = self._http.get(path, params={**params, "auth": "http"})
+                status, body = self._fetch(path, {**params, "auth": "http"}, where)
             except httpx.TimeoutException:
                 problem = f"timed out after {self.config.timeout_seconds:g} s"
             except httpx.TransportError as exc:
                 problem = f"connection failed ({type(exc).__name__})"
             else:
-                if response.status_code not in RETRYABLE_STATUS:
-                    return self._checked(response, where)
-                problem = f"HTTP {response.status_code}"
+                if status not in RETRYABLE_STATUS:
+                    return self._checked(status, body, where)
+                problem = f"HTTP {status}"
             log.warning("erp_request_retry", url=where, attempt=attempt, problem=problem)
             if attempt < attempts:
                 self._sleep(self.config.backoff_seconds * 2 ** (attempt - 1))
         raise ErpUnavailableError(f"ERP unreachable at {where}: {problem} (tried {attempts} times)")
 
-    def _checked(self, response: httpx.Response, where: str) -> httpx.Response:
-        status = response.status_code
+    def _fetch(self, path: str, params: dict[str, str], where: str) -> tuple[int, bytes]:
+        """The status and body, streamed with a byte cap: a runaway answer is an error, not a memory blow-up."""
+        cap = self.config.max_response_bytes
+        with self._http.stream("GET", path, params=params) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise _too_big(where, cap)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > cap:
+                    raise _too_big(where, cap)
+            return response.status_code, bytes(body)
+
+    def _checked(self, status: int, body: bytes, where: str) -> bytes:
         if status == 401:
             raise ErpAuthError(f"ERP rejected the credentials of user {self.config.username!r} (HTTP 401) at {where}")
         if status in (402, 403):
@@ -125,13 +149,76 @@ class FlexiClient:
                 f"ERP user {self.config.username!r} may not read {where} (HTTP {status}: licence or access rights)"
             )
         if status >= 400:
-            raise ErpResponseError(f"ERP answered HTTP {status} at {where}: {_server_message(response)}")
-        return response
+            raise ErpResponseError(f"ERP answered HTTP {status} at {where}: {_server_message(body)}")
+        return body
 
 
-def _server_message(response: httpx.Response) -> str:
+def _too_big(where: str, cap: int) -> ErpIncompleteReadError:
+    return ErpIncompleteReadError(
+        f"the ERP's answer at {where} is larger than {cap:,} bytes (CM_ERP_MAX_RESPONSE_BYTES); "
+        "use a smaller page size (CM_ERP_PAGE_SIZE)"
+    )
+
+
+class Pager:
+    """Proves a paged read whole, or says what was wrong.
+
+    Rows are asked for ``order=id`` with ``add-row-count``: every page must fit its ``limit``, ids must
+    rise (a server ignoring ``start`` sends the first rows again), ``@rowCount`` must stay the same
+    through the read, and the rows sent must add up to it. Memory stays flat: only the last id is kept.
+    """
+
+    def __init__(self, limit: int, max_rows: int) -> None:
+        self.limit, self.max_rows = max(1, limit), max_rows
+        self.start, self.done = 0, False
+        self.announced: int | None = None
+        self.last_id = -1
+
+    def accept(self, rows: list[dict[str, Any]], total: int | None) -> list[dict[str, Any]]:
+        self._check_count(len(rows), total)
+        self._check_ids(rows)
+        self.start += len(rows)
+        if self.start > self.max_rows:
+            raise ErpIncompleteReadError(
+                f"more than {self.max_rows:,} rows (CM_ERP_MAX_ROWS_PER_SCOPE): not read whole"
+            )
+        announced = self.announced or 0
+        if self.start >= announced or len(rows) < self.limit:
+            if self.start != announced:
+                raise ErpIncompleteReadError(f"the ERP announced {announced} rows and sent {self.start}")
+            self.done = True
+        return rows
+
+    def _check_count(self, sent: int, total: int | None) -> None:
+        if total is None:
+            raise ErpIncompleteReadError(
+                "the ERP did not announce its row count (@rowCount): cannot prove the read whole"
+            )
+        if self.announced is not None and total != self.announced:
+            raise ErpRowCountChangedError(f"the ERP's row count changed during the read ({self.announced} → {total})")
+        self.announced = total
+        if sent > self.limit:
+            raise ErpIncompleteReadError(f"the ERP sent {sent} rows in a page of {self.limit} (it ignores 'limit')")
+        if self.start + sent > total:
+            raise ErpIncompleteReadError(f"the ERP announced {total} rows and sent more ({self.start + sent})")
+
+    def _check_ids(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            raw = row.get("id")
+            text = str(raw) if raw is not None else ""
+            if not text.isdigit():
+                continue  # no numeric id to order by: the count checks still apply
+            current = int(text)
+            if current <= self.last_id:
+                raise ErpIncompleteReadError(
+                    f"the ERP sent row id {current} after id {self.last_id}: it ignores 'start' or 'order=id'"
+                )
+            self.last_id = current
+
+
+def _server_message(body: bytes) -> str:
     try:
-        winstrom = response.json().get("winstrom", {})
+        winstrom = json.loads(body).get("winstrom", {})
     except (ValueError, AttributeError):
-        return response.text[:200] or "no message"
+        return body[:200].decode("utf-8", "replace") or "no message"
     return flexi.error_message(winstrom) if isinstance(winstrom, dict) else "no message"

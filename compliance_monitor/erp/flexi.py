@@ -7,11 +7,12 @@ holding one object. Everything here accepts both.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 EVIDENCE_STOCK = "stav-skladu-k-datu"
-STOCK_DETAIL = "custom:cenik(kod,nazev,id,typZasobyK),skupZboz(id,kod,nazev),mj1(kod),stavMJ,stavMJPozad,prumCena"
+STOCK_DETAIL = "custom:id,cenik(kod,nazev,id,typZasobyK),skupZboz(id,kod,nazev),mj1(kod),stavMJ,stavMJPozad,prumCena"
 STOCK_INCLUDES = "/stav-skladu-k-datu/cenik,/stav-skladu-k-datu/skupZboz,/stav-skladu-k-datu/mj1"
 
 
@@ -39,6 +40,18 @@ class ErpMalformedResponseError(ErpError):
     """The body was not the JSON envelope we expect."""
 
 
+class ErpIncompleteReadError(ErpError):
+    """The pages of a read do not prove it whole: short, oversized, repeated, or over a cap."""
+
+
+class ErpRowCountChangedError(ErpIncompleteReadError):
+    """``@rowCount`` changed during the read (people were booking): worth reading the scope once more."""
+
+
+class ErpDataError(ErpError):
+    """A value a check uses is not usable (``NaN``, ``Infinity``, ``"abc"``): the scope cannot be judged."""
+
+
 @dataclass(frozen=True, slots=True)
 class StockRow:
     """One product's stock in one warehouse on one date (``stav-skladu-k-datu``)."""
@@ -58,9 +71,25 @@ class StockRow:
 
 
 def to_float(value: Any) -> float:
-    if value in (None, ""):
+    """A finite number from a Flexi scalar; empty is 0. ``NaN``, ``Infinity`` and text raise ``ValueError``."""
+    if value is None or value == "":
         return 0.0
-    return float(value)
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    number = float(value)  # ValueError for "abc"; TypeError for lists and objects
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def number_field(raw: dict[str, Any], key: str, product: str) -> float:
+    """``raw[key]`` as a finite number, or an :class:`ErpDataError` naming the product and the field."""
+    value = raw.get(key)
+    try:
+        return to_float(value)
+    except (ValueError, TypeError):
+        shown = repr(value)[:40]
+        raise ErpDataError(f"product {product or '(no code)'}: field {key} is {shown}, not a finite number") from None
 
 
 def to_text(value: Any) -> str:
@@ -75,10 +104,22 @@ def envelope(body: Any, evidence: str) -> tuple[list[dict[str, Any]], int | None
     if str(winstrom.get("success", "true")).lower() == "false":
         raise ErpResponseError(f"ERP refused the request: {error_message(winstrom)}")
     rows = winstrom.get(evidence, [])
-    if not isinstance(rows, list):
-        raise ErpMalformedResponseError(f"ERP answer's '{evidence}' is not a list")
-    count = winstrom.get("@rowCount")
-    return rows, int(count) if count not in (None, "") else None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ErpMalformedResponseError(f"ERP answer's '{evidence}' is not a list of records")
+    return rows, row_count(winstrom.get("@rowCount"))
+
+
+def row_count(value: Any) -> int | None:
+    """``@rowCount`` as a count; absent is None, anything but a whole number >= 0 is malformed."""
+    if value is None or value == "":
+        return None
+    try:
+        count = int(str(value))
+    except ValueError:
+        raise ErpMalformedResponseError(f"ERP announced @rowCount {str(value)[:40]!r}, not a count") from None
+    if count < 0:
+        raise ErpMalformedResponseError(f"ERP announced a negative @rowCount ({count})")
+    return count
 
 
 def error_message(winstrom: dict[str, Any]) -> str:
@@ -108,14 +149,15 @@ def relation(value: Any) -> dict[str, str]:
 def stock_row(raw: dict[str, Any]) -> StockRow:
     # The hot path of a check (a million calls per big run): only the fields we need are converted.
     product, group, unit = _related(raw.get("cenik")), _related(raw.get("skupZboz")), _related(raw.get("mj1"))
+    code = _field(product, "kod")
     return StockRow(
-        product_code=_field(product, "kod"),
+        product_code=code,
         product_name=_field(product, "nazev"),
         product_type=_field(product, "typZasobyK"),
         group_id=_field(group, "id"),
         group_code=_field(group, "kod"),
         group_name=_field(group, "nazev"),
-        quantity=to_float(raw.get("stavMJ")),
+        quantity=number_field(raw, "stavMJ", code),
         unit=_field(unit, "kod").lower(),
     )
 

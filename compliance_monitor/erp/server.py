@@ -52,12 +52,33 @@ class Faults:
 
 
 @dataclass
+class DataFaults:
+    """Wrong data for the connector's completeness proofs (stock rows only), set per test.
+
+    * ``truncate`` — warehouse code → rows really sent; ``@rowCount`` still announces them all;
+    * ``ignore_start`` — every page starts at the first row again;
+    * ``oversize`` — this many rows more than ``limit`` in every page;
+    * ``count_offsets`` — added to ``@rowCount``, one per stock request (then 0): bookings during a read;
+    * ``values`` — (warehouse code, row index) → fields replaced in that row (``{"stavMJ": "NaN"}``);
+    * ``no_row_count`` — ``add-row-count`` is ignored (no ``@rowCount`` in the answer).
+    """
+
+    truncate: dict[str, int] = field(default_factory=dict)
+    ignore_start: bool = False
+    oversize: int = 0
+    count_offsets: list[int] = field(default_factory=list)
+    values: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    no_row_count: bool = False
+
+
+@dataclass
 class FlexiState:
     company: Company
     username: str = "api"
     password: str = "secret"  # noqa: S105 — the fake server's own test credential
     typing: Typing = "string"
     faults: Faults = field(default_factory=Faults)
+    data: DataFaults = field(default_factory=DataFaults)
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -196,14 +217,21 @@ def _stock(state: FlexiState, params: dict[str, str]) -> dict[str, Any]:
         raise ApiError(400, "Parametr 'datum' (YYYY-MM-DD) je povinný") from None
     total = company.row_count(warehouse)
     start, limit = _paging(params, total)
+    data = state.data
+    with state.lock:
+        offset = data.count_offsets.pop(0) if data.count_offsets else 0
+    start = 0 if data.ignore_start else start
+    sent = min(total, data.truncate.get(warehouse.code, total))
     expanded = "includes" in params and params.get("detail", "summary").startswith("custom:")
-    rows = [
-        synthetic.render(
+    rows = []
+    for index in range(start, min(sent, start + limit + data.oversize)):
+        row = synthetic.render(
             warehouse, company.row(warehouse, index, on.toordinal()), expanded=expanded, typing=state.typing
         )
-        for index in range(start, min(total, start + limit))
-    ]
-    return _envelope(EVIDENCE_STOCK, rows, total if params.get("add-row-count") == "true" else None)
+        row.update(data.values.get((warehouse.code, index), {}))
+        rows.append(row)
+    counted = params.get("add-row-count") == "true" and not data.no_row_count
+    return _envelope(EVIDENCE_STOCK, rows, total + offset if counted else None)
 
 
 def _paging(params: dict[str, str], total: int) -> tuple[int, int]:

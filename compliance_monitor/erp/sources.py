@@ -50,6 +50,8 @@ def erp_config() -> ErpConfig:
         timeout_seconds=settings.CM_ERP_TIMEOUT_SECONDS,
         page_size=settings.CM_ERP_PAGE_SIZE,
         retries=settings.CM_ERP_RETRIES,
+        max_rows_per_scope=settings.CM_ERP_MAX_ROWS_PER_SCOPE,
+        max_response_bytes=settings.CM_ERP_MAX_RESPONSE_BYTES,
     )
 
 

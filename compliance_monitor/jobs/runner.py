@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -15,7 +16,13 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from compliance_monitor.checks import registry
-from compliance_monitor.checks.base import CheckContext, CheckOutcome, attach_outcomes, partial_outcomes
+from compliance_monitor.checks.base import (
+    CheckContext,
+    CheckOutcome,
+    attach_outcomes,
+    finite_or_incomplete,
+    partial_outcomes,
+)
 from compliance_monitor.jobs import lifecycle
 from compliance_monitor.jobs.lifecycle import Result
 from compliance_monitor.jobs.models import Execution, Status
@@ -51,14 +58,43 @@ def _run_claimed(execution: Execution, clock: Clock) -> Status:
 
 
 def _evaluate(execution: Execution, clock: Clock) -> Result:
+    now = clock()
+    current = looks_at_now(execution, now)
     try:
-        outcomes = run_checks(execution, clock())
+        outcomes = [finite_or_incomplete(outcome) for outcome in run_checks(execution, now)]
     except SoftTimeLimitExceeded as exc:
-        return Result.from_exception(Status.TIMED_OUT, exc, partial_outcomes(exc))
+        return replace(Result.from_exception(Status.TIMED_OUT, exc, partial_outcomes(exc)), current=current)
     except Exception as exc:  # any check error fails the run, with its traceback and what was found before
         log.exception("execution_check_failed", error_type=type(exc).__name__)
-        return Result.from_exception(Status.FAILED, exc, partial_outcomes(exc))
-    return Result(Status.SUCCEEDED, tuple(outcomes))
+        return replace(Result.from_exception(Status.FAILED, exc, partial_outcomes(exc)), current=current)
+    incomplete = [outcome for outcome in outcomes if outcome.error]
+    if incomplete:
+        log.warning("execution_incomplete_scopes", scopes=[o.warehouse for o in incomplete])
+        return Result(
+            Status.FAILED, tuple(outcomes), INCOMPLETE, incomplete_message(incomplete, outcomes), current=current
+        )
+    return Result(Status.SUCCEEDED, tuple(outcomes), current=current)
+
+
+INCOMPLETE = "IncompleteRead"
+
+
+def incomplete_message(incomplete: list[CheckOutcome], outcomes: list[CheckOutcome]) -> str:
+    """Names every scope that was not read whole, and why: the job-failure alert says this."""
+    scopes = ", ".join(o.warehouse for o in incomplete)
+    reasons = "; ".join(o.error for o in incomplete)
+    return f"{len(incomplete)} of {len(outcomes)} scopes not read whole ({scopes}) — {reasons}"
+
+
+def looks_at_now(execution: Execution, now: datetime) -> bool:
+    """Only a run that looks at "now" may change alerts: no stock date but today, no parameter overriding
+    the job's own. A look at the past (an audit of last month) stores its results and changes nothing."""
+    job = execution.job
+    today = timezone.localtime(now).date().isoformat()
+    merged = {**job.default_parameters, **execution.parameters}
+    if str(merged.get("date") or today) != today:
+        return False
+    return all(key == "date" or job.default_parameters.get(key) == value for key, value in execution.parameters.items())
 
 
 def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:

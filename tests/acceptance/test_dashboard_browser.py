@@ -19,6 +19,8 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from compliance_monitor.alerts.models import ExecutionReview
+from compliance_monitor.erp.server import FlexiServer
+from compliance_monitor.erp.synthetic import Company
 from compliance_monitor.jobs.models import Execution, Job, Status, Trigger
 from compliance_monitor.notifications.models import InboxMessage, Recipient
 from tests.acceptance.helpers import make_job, trigger, wait_final
@@ -30,8 +32,11 @@ WAIT_MS = 30_000  # the longest a page may take to show a run's end (the run its
 
 
 @pytest.fixture
-def site(engine: object, live_server: Any) -> str:
-    return str(live_server.url)
+def site(engine: object, live_server: Any, erp: FlexiServer) -> Iterator[str]:
+    # Runs look at today's stock (only they change alerts): a company misplacing plenty, so every day shows some.
+    usual, erp.state.company = erp.state.company, Company(misplaced_percent=40)
+    yield str(live_server.url)
+    erp.state.company = usual
 
 
 @pytest.fixture
@@ -69,7 +74,7 @@ def assert_not_reloaded(page: Page) -> None:
 
 def compliance_job(**fields: Any) -> Job:
     """A job whose runs take ~1.5 s (long enough to be seen running) and then check the ERP's warehouses."""
-    fields.setdefault("default_parameters", {"seconds": 1.5, "date": "2026-03-02"})
+    fields.setdefault("default_parameters", {"seconds": 1.5})
     return make_job("compliance", checks=["diagnostics.sleep", "warehouse.product_types"], max_retries=0, **fields)
 
 
@@ -114,7 +119,7 @@ def test_an_operator_cancels_a_running_run(page: Page) -> None:
 def test_alerts_are_acknowledged_and_resolved_in_place(page: Page) -> None:
     make_user("olga", "operator")
     run = wait_final(trigger(compliance_job()))
-    assert run.violation_reports, "the synthetic company's stock has misplaced products on this date"
+    assert run.violation_reports, "the synthetic company's stock has misplaced products"
     sign_in(page, "olga")
     page.goto("/alerts/?state=all")
     row = page.locator("tr[data-alert]").first
@@ -280,3 +285,23 @@ def test_screenshots_of_every_page(page: Page, screenshot_dir: Path) -> None:
     page.goto("/")
     page.screenshot(path=screenshot_dir / "overview-tablet.png", full_page=True)
     assert {p.name for p in screenshot_dir.glob("*.png")} >= {f"{name}.png" for name in [*pages, "login"]}
+
+
+def test_the_run_page_lists_the_runs_alerts_once_they_are_reviewed_without_a_reload(page: Page) -> None:
+    from tests.acceptance.test_reviewed_at import reviews_held
+
+    make_user("olga", "operator")
+    job = make_job("violating", checks=["diagnostics.violations"], default_parameters={"count": 12}, max_retries=0)
+    sign_in(page, "olga")
+    with reviews_held():  # the run ends, its alert review waits: the page must keep watching
+        run = wait_final(trigger(job, warehouses=["MATERIAL"]))
+        page.goto(f"/runs/{run.pk}/")
+        expect(page.get_by_test_id("run-status")).to_contain_text("succeeded")
+        expect(page.get_by_test_id("alerts-pending")).to_contain_text("Reviewing")
+        mark_page(page)
+
+    alerts = page.get_by_test_id("run-alerts")
+    expect(alerts).to_contain_text("12 misplaced products in warehouse MATERIAL", timeout=WAIT_MS)
+    expect(alerts.locator("[data-change=raised]")).to_have_count(1)
+    assert_not_reloaded(page)
+    expect(page.locator("#run[data-live]")).to_have_count(0)  # settled: it stopped polling

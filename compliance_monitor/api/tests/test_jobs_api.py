@@ -17,6 +17,7 @@ ENDPOINTS = [
     ("POST", "/jobs/compliance/disable", {"reason": "stock-taking"}, "admin", 200),
     ("POST", "/jobs/compliance/trigger", {"reason": "audit"}, "operator", 202),
     ("POST", "/jobs/compliance/trigger", {"force": True}, "admin", 202),
+    ("POST", "/jobs/compliance/trigger", {"parameters": {"date": "2026-03-02"}}, "admin", 202),  # item 4
     ("GET", "/jobs/compliance/executions", None, "viewer", 200),
     ("GET", "/jobs/compliance/statistics?days=7", None, "viewer", 200),
     ("GET", "/health", None, "viewer", 200),
@@ -43,7 +44,6 @@ def test_a_trigger_returns_the_execution_and_records_the_caller_not_the_body(as_
         "POST",
         "/jobs/compliance/trigger",
         {
-            "parameters": {"date": "2026-03-02"},
             "warehouses": ["MATERIAL"],
             "reason": "audit",
             "triggered_by": "someone-else",

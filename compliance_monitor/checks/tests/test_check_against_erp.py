@@ -10,9 +10,8 @@ from django.core.management import CommandError, call_command
 from django.core.management.base import CommandError as BaseCommandError
 from django.test import override_settings
 
-from compliance_monitor.checks.base import CheckContext
+from compliance_monitor.checks.base import CheckContext, OutcomeStatus
 from compliance_monitor.checks.warehouse import WarehouseProductTypeCheck
-from compliance_monitor.erp.flexi import ErpAuthError
 from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
 
@@ -54,10 +53,12 @@ def test_the_check_reads_each_configured_warehouse_from_the_erp(db: None, erp: F
     assert any(not o.is_success for o in outcomes.values())
 
 
-def test_a_failing_erp_fails_the_check_instead_of_passing_it(db: None, erp: FlexiServer) -> None:
+def test_wrong_credentials_make_every_warehouse_incomplete_asking_the_erp_once(db: None, erp: FlexiServer) -> None:
     erp.set_faults(status=401)
-    with pytest.raises(ErpAuthError):
-        WarehouseProductTypeCheck().run(CheckContext(uuid.uuid4(), "job", NOW))
+    outcomes = WarehouseProductTypeCheck().run(CheckContext(uuid.uuid4(), "job", NOW))
+
+    assert [o.status for o in outcomes] == [OutcomeStatus.ERROR] * 3 and erp.state.requests == 1
+    assert all("rejected the credentials" in o.error for o in outcomes)
 
 
 def test_the_cli_exits_1_on_violations_and_prints_offenders(db: None, erp: FlexiServer) -> None:
@@ -83,15 +84,12 @@ def test_the_cli_exits_2_when_the_erp_is_down(db: None, erp: FlexiServer) -> Non
     assert caught.value.returncode == 2
 
 
-def test_a_failed_warehouse_is_recorded_as_an_error_result_with_what_came_before(db: None, erp: FlexiServer) -> None:
-    from compliance_monitor.checks.base import OutcomeStatus, partial_outcomes
+def test_a_refused_warehouse_is_incomplete_and_the_others_are_still_evaluated(db: None, erp: FlexiServer) -> None:
+    erp.set_faults(status=403, remaining=1)  # the first warehouse asked (MATERIAL) is refused
+    context = CheckContext(uuid.uuid4(), "job", NOW, {"date": "2026-03-02"})
 
-    erp.set_faults(status=403, remaining=None)
-    erp.state.faults.remaining = None
-    context = CheckContext(uuid.uuid4(), "job", NOW, {"date": "2026-03-02"}, ("MATERIAL",))
-    with pytest.raises(Exception) as caught:
-        WarehouseProductTypeCheck().run(context)
+    outcomes = {o.warehouse: o for o in WarehouseProductTypeCheck().run(context)}
 
-    (outcome,) = partial_outcomes(caught.value)
-    assert (outcome.warehouse, outcome.status) == ("MATERIAL", OutcomeStatus.ERROR)
-    assert "HTTP 403" in outcome.error and not outcome.is_success
+    assert outcomes["MATERIAL"].status == OutcomeStatus.ERROR and "HTTP 403" in outcomes["MATERIAL"].error
+    assert outcomes["MATERIAL"].error.startswith("MATERIAL: ") and not outcomes["MATERIAL"].is_success
+    assert outcomes["ZBOZI"].status == OutcomeStatus.VIOLATED and outcomes["ZBOZI"].rows_read == 40

@@ -108,19 +108,29 @@ def test_disabling_needs_a_reason_and_enabling_starts_the_failure_streak_over(as
 
 
 def test_run_now_queues_a_run_with_the_callers_name_and_opens_it(as_role, job) -> None:
-    response = as_role("operator").post(
-        f"{JOB}run", {"reason": "after a stock fix", "parameters": '{"date": "2026-11-27"}'}
-    )
+    response = as_role("operator").post(f"{JOB}run", {"reason": "after a stock fix"})
     run = job.executions.get()
     assert response.status_code == 302 and response["Location"] == f"/runs/{run.pk}/"
     assert (run.trigger, run.triggered_by, run.reason) == (Trigger.MANUAL, "operator-user", "after a stock fix")
-    assert run.parameters == {"date": "2026-11-27"} and run.status == Status.QUEUED
+    assert run.status == Status.QUEUED
+
+
+def test_item_4_overriding_parameters_on_run_now_needs_the_admin_role(as_role, job) -> None:
+    operator = as_role("operator")
+    assert 'name="parameters"' not in operator.get(JOB).content.decode()
+    refused = operator.post(f"{JOB}run", {"reason": "audit", "parameters": '{"date": "2026-11-27"}'})
+    assert refused.status_code == 403 and "admin" in refused.content.decode() and not job.executions.exists()
+
+    admin = as_role("admin")
+    assert 'name="parameters"' in admin.get(JOB).content.decode()
+    assert admin.post(f"{JOB}run", {"parameters": '{"date": "2026-11-27"}'}).status_code == 302
+    assert job.executions.get().parameters == {"date": "2026-11-27"}
 
 
 def test_run_now_refuses_bad_parameters_with_the_field_named(as_role, job) -> None:
-    response = as_role("operator").post(f"{JOB}run", {"parameters": "[1, 2"})
+    response = as_role("admin").post(f"{JOB}run", {"parameters": "[1, 2"})
     assert response.status_code == 422 and "not valid JSON" in response.content.decode()
-    response = as_role("operator").post(f"{JOB}run", {"parameters": "[1, 2]"})
+    response = as_role("admin").post(f"{JOB}run", {"parameters": "[1, 2]"})
     assert response.status_code == 422 and "must be a JSON object" in response.content.decode()
     assert not job.executions.exists()
 

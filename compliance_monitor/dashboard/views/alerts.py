@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from compliance_monitor.accounts.access import actionable, alert_actor, may_act_on, visible_alerts
-from compliance_monitor.alerts import services
+from compliance_monitor.accounts.access import actionable, actor, alert_actor, may_act_on, visible_alerts
+from compliance_monitor.accounts.roles import Role, role_of
+from compliance_monitor.alerts import services, volume
 from compliance_monitor.alerts.models import Alert
 from compliance_monitor.dashboard import queries
 from compliance_monitor.dashboard.forms import AlertFilters, ResolveForm
@@ -65,8 +66,24 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
         "events": alert.events.all(),
         "deliveries": alert.deliveries.select_related("recipient").order_by("created_at", "pk"),
         "resolve_form": ResolveForm(),
+        "may_accept_volume": volume.is_volume_alert(alert) and (role_of(request.user) or 0) >= Role.ADMIN,
     }
     return page(request, "dashboard/alert.html", context)
+
+
+@require_POST
+@signed_in
+def alert_accept_volume(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """An administrator accepts a collapsed read as the warehouse's real volume (recorded; resolves the alert)."""
+    alert = alert_or_404(request, alert_id)
+    try:
+        by = actor(request.user, Role.ADMIN)
+        volume.accept_alert(alert, by=by, now=timezone.now())
+    except PermissionDenied as exc:
+        return answer(request, alert, error=str(exc), status=403)
+    except volume.NothingToAcceptError as exc:
+        return answer(request, alert, error=str(exc), status=409)
+    return answer(request, alert, done=f"Accepted the new volume of {alert.warehouse}; alert {alert.pk} resolved.")
 
 
 @require_POST

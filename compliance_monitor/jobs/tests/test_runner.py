@@ -53,7 +53,7 @@ def test_a_running_execution_keeps_beating() -> None:
 def test_results_that_cannot_be_stored_fail_the_run_at_once(monkeypatch) -> None:
     from compliance_monitor.jobs import lifecycle
 
-    def broken_store(*args: object) -> None:
+    def broken_store(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(lifecycle, "store_outcomes", broken_store)

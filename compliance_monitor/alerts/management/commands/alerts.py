@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from compliance_monitor import cli
-from compliance_monitor.alerts import services
+from compliance_monitor.alerts import services, volume
 from compliance_monitor.alerts.models import Alert, Severity
+from compliance_monitor.checks.warehouse import CHECK_NAME
 
 SEVERITIES = {s.label: s for s in Severity}
 
@@ -21,8 +22,9 @@ class Command(cli.SubcommandCommand):
     explain: ClassVar[cli.Explanations] = {
         Alert.DoesNotExist: lambda exc, o: f"no alert with id {o.get('id')}",
         services.AlertStateError: lambda exc, o: str(exc),
+        volume.NothingToAcceptError: lambda exc, o: str(exc),
     }
-    help = "Alerts: list, show, ack, resolve, stats, cleanup."
+    help = "Alerts: list, show, ack, resolve, accept-volume, stats, cleanup."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -37,6 +39,9 @@ class Command(cli.SubcommandCommand):
         resolve = sub.add_parser("resolve", help="resolve an alert (notes required)")
         resolve.add_argument("id", type=int)
         resolve.add_argument("--notes", required=True)
+        accept = sub.add_parser("accept-volume", help="accept a warehouse's collapsed row count as its real volume")
+        accept.add_argument("warehouse", metavar="WAREHOUSE")
+        accept.add_argument("--check", default=CHECK_NAME)
         stats = sub.add_parser("stats", help="statistics over a period (default: the last 30 days)")
         stats.add_argument("--from", dest="start", help="ISO date-time")
         stats.add_argument("--to", dest="end", help="ISO date-time (default now)")
@@ -90,6 +95,10 @@ class Command(cli.SubcommandCommand):
         alert = services.get_alert(options["id"])
         services.resolve(alert, by=self.actor(), notes=options["notes"], now=timezone.now())
         return f"resolved alert {alert.pk}"
+
+    def do_accept_volume(self, options: dict[str, Any]) -> str:
+        result = volume.accept_volume(options["check"], options["warehouse"], by=self.actor(), now=timezone.now())
+        return f"accepted {result.rows_read} rows as the volume of {result.warehouse} ({result.check_name})"
 
     def do_stats(self, options: dict[str, Any]) -> str:
         result = services.statistics(

@@ -64,6 +64,12 @@ class Command(BaseCommand):
             self.stdout.write(cli.dumps([outcome_json(o) for o in outcomes]))
         else:
             self.stdout.write(outcome_table(outcomes))
+        incomplete = [o for o in outcomes if o.error]
+        if incomplete:
+            reasons = "; ".join(o.error for o in incomplete)
+            raise CommandError(
+                f"{len(incomplete)} of {len(outcomes)} reports incomplete — {reasons}", returncode=EXIT_ERROR
+            )
         violated = sum(not o.is_success for o in outcomes)
         if violated:
             raise CommandError(f"{violated} of {len(outcomes)} reports found violations", returncode=EXIT_VIOLATIONS)
@@ -93,7 +99,7 @@ def outcome_table(outcomes: list[CheckOutcome]) -> str:
                 outcome.warehouse,
                 outcome.status.value.upper(),
                 len(outcome.violations),
-                offenders + (f" … +{more} more" if more > 0 else ""),
+                outcome.error or offenders + (f" … +{more} more" if more > 0 else ""),
                 outcome.report_name,
             )
         )
@@ -108,5 +114,7 @@ def outcome_json(outcome: CheckOutcome) -> dict[str, Any]:
         "status": outcome.status.value,
         "is_success": outcome.is_success,
         "message": outcome.message,
+        "error": outcome.error,
+        "rows_read": outcome.rows_read,
         "violations": [cli.to_jsonable(v) for v in outcome.violations],
     }
