@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import structlog
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, F, Q, QuerySet
 
 from compliance_monitor.alerts.models import Alert, AlertEvent, AlertType, EventKind, Severity, State
 
@@ -114,37 +114,46 @@ class AlertStatistics:
 
 
 def statistics(*, start: datetime | None = None, end: datetime, days: int = DEFAULT_STATS_DAYS) -> AlertStatistics:
-    """Alerts raised in [start, end] (default: the last 30 days)."""
+    """Alerts raised in [start, end] (default: the last 30 days), counted and averaged by the database."""
     start = start or end - timedelta(days=days)
     if start > end:
         raise ValidationError({"from": ["the period must start before it ends"]})
     alerts = Alert.objects.filter(raised_at__gte=start, raised_at__lte=end)
+    totals = alerts.aggregate(
+        total=Count("pk"),
+        acknowledged=Count("pk", filter=Q(state=State.ACKNOWLEDGED)),
+        resolved=Count("pk", filter=Q(state=State.RESOLVED)),
+        to_acknowledge=_mean_span("acknowledged_at"),
+        to_resolve=_mean_span("resolved_at"),
+    )
 
     def counts(field_name: str) -> dict[str, int]:
-        return dict(alerts.values_list(field_name).annotate(n=Count("pk")).values_list(field_name, "n"))
+        return dict(alerts.order_by().values_list(field_name).annotate(n=Count("pk")).values_list(field_name, "n"))
 
-    by_state = counts("state")
     severity_names = {int(s): s.label for s in Severity}
+    by_type = counts("type")
     return AlertStatistics(
         period_start=start,
         period_end=end,
-        total=sum(by_state.values()),
-        active=by_state.get(State.OPEN, 0) + by_state.get(State.ACKNOWLEDGED, 0),
-        acknowledged=by_state.get(State.ACKNOWLEDGED, 0),
-        resolved=by_state.get(State.RESOLVED, 0),
+        total=totals["total"],
+        active=totals["total"] - totals["resolved"],
+        acknowledged=totals["acknowledged"],
+        resolved=totals["resolved"],
         by_severity={severity_names[int(k)]: v for k, v in counts("severity").items()},
-        by_type={t.value: counts("type").get(t.value, 0) for t in AlertType},
+        by_type={t.value: by_type.get(t.value, 0) for t in AlertType},
         by_warehouse={k: v for k, v in counts("warehouse").items() if k},
-        mean_time_to_acknowledge_seconds=_mean_seconds(alerts, "acknowledged_at"),
-        mean_time_to_resolve_seconds=_mean_seconds(alerts, "resolved_at"),
+        mean_time_to_acknowledge_seconds=_seconds(totals["to_acknowledge"]),
+        mean_time_to_resolve_seconds=_seconds(totals["to_resolve"]),
     )
 
 
-def _mean_seconds(alerts: QuerySet[Alert], until: str) -> float | None:
-    # Differences in Python: portable across SQLite and PostgreSQL, and a period holds few alerts.
-    pairs = alerts.filter(**{f"{until}__isnull": False}).values_list("raised_at", until)
-    spans = [(later - raised).total_seconds() for raised, later in pairs]
-    return round(sum(spans) / len(spans), 1) if spans else None
+def _mean_span(until: str) -> Avg:
+    """Mean of ``until - raised_at`` over the alerts that have ``until`` (AVG skips nulls), in the database."""
+    return Avg(F(until) - F("raised_at"), output_field=DurationField())
+
+
+def _seconds(span: timedelta | None) -> float | None:
+    return None if span is None else round(span.total_seconds(), 1)
 
 
 def cleanup(*, older_than_days: int = DEFAULT_CLEANUP_DAYS, now: datetime) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,10 +26,60 @@ def live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "alive"})
 
 
+Answer = dict[str, dict[str, Any]]
+CACHE_SECONDS = 5.0  # how long a process reuses its answer about the database and the broker
+
+
+class TimedCache:
+    """One answer per process, recomputed at most every ``seconds`` (``clock`` is injectable for tests).
+
+    Thread-safe: one thread recomputes while the others keep the last answer (or, before the first one,
+    wait for it), so a flood of probes opens one broker connection, not one each.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
+        self._lock = threading.Lock()
+        self._entry: tuple[float, Answer] | None = None  # (expires at, answer), replaced whole
+
+    def get(self, compute: Callable[[], Answer]) -> Answer:
+        entry = self._entry
+        if entry and self.clock() < entry[0]:
+            return entry[1]
+        if entry and not self._lock.acquire(blocking=False):
+            return entry[1]  # another thread is refreshing it: the last answer will do meanwhile
+        if not entry:
+            self._lock.acquire()  # the first answer: wait for whoever computes it
+        try:
+            entry = self._entry
+            if entry is None or self.clock() >= entry[0]:
+                entry = (self.clock() + self.seconds, compute())
+                self._entry = entry
+            return entry[1]
+        finally:
+            self._lock.release()
+
+
+DEPENDENCIES = TimedCache(CACHE_SECONDS)
+
+
 def ready(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database(), "broker": _broker(), "scheduler": _scheduler(), "run_workers": _run_workers()}
+    """Database and broker (a connection each) from a 5 s cache; the beacons' freshness read live (indexed)."""
+    checks = DEPENDENCIES.get(lambda: {"database": _database(), "broker": _broker()})
+    if checks["database"]["ok"]:
+        checks = {**checks, "scheduler": _guarded(_scheduler), "run_workers": _guarded(_run_workers)}
+    else:
+        unknown = {"ok": False, "error": "database unavailable"}
+        checks = {**checks, "scheduler": unknown, "run_workers": unknown}
     ok = all(check["ok"] for check in checks.values())
     return JsonResponse({"status": "ready" if ok else "not ready", "checks": checks}, status=200 if ok else 503)
+
+
+def _guarded(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return check()
+    except Exception as exc:  # noqa: BLE001 — the database went away since it was last seen: not ready
+        return {"ok": False, "error": type(exc).__name__}
 
 
 def _database() -> dict[str, Any]:

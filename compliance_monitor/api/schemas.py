@@ -113,16 +113,46 @@ class ViolationOut(Schema):
     change: str
 
 
+class ViolationPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[ViolationOut]
+    next: str | None = Field(None, description="The next page, while there is one.")
+
+
+VIOLATIONS_PER_RESULT = 100  # listed in a run's detail; the rest page through `violations_url`
+
+
 class CheckResultOut(Schema):
+    id: int
     check_name: str
     report_name: str
     warehouse: str
     status: str
-    violation_count: int
+    violation_count: int = Field(..., description="All of this result's violations.")
     message: str
     error: str
-    violations: list[ViolationOut]
-    fixed: list[dict[str, Any]]
+    violations: list[ViolationOut] = Field(..., description=f"The first {VIOLATIONS_PER_RESULT} (by product code).")
+    violations_url: str = Field(..., description="Every violation, page by page.")
+    fixed: list[dict[str, Any]] = Field(..., description=f"The first {VIOLATIONS_PER_RESULT} gone since the last read.")
+    fixed_count: int
+
+    @staticmethod
+    def resolve_violations(obj: Any) -> list[Any]:
+        return list(getattr(obj, "first_violations", obj.violations.all()[:VIOLATIONS_PER_RESULT]))
+
+    @staticmethod
+    def resolve_violations_url(obj: Any) -> str:
+        return f"/api/v1/executions/{obj.execution_id}/results/{obj.pk}/violations"
+
+    @staticmethod
+    def resolve_fixed(obj: Any) -> list[dict[str, Any]]:
+        return list(obj.fixed[:VIOLATIONS_PER_RESULT])
+
+    @staticmethod
+    def resolve_fixed_count(obj: Any) -> int:
+        return len(obj.fixed)
 
 
 EXECUTION_FIELDS = (  # ExecutionOut's plain fields, for the fast history path (api/routers/jobs.py)
@@ -150,6 +180,7 @@ EXECUTION_FIELDS = (  # ExecutionOut's plain fields, for the fast history path (
     "is_long_running",
     "has_errors",
     "has_violations",
+    "alerts_reviewed_at",
 )
 
 
@@ -180,11 +211,45 @@ class ExecutionOut(Schema):
     is_long_running: bool
     has_errors: bool
     has_violations: bool
+    alerts_reviewed_at: datetime | None = Field(
+        ..., description="When this final run's alerts were settled; null while live or under review."
+    )
+
+
+class RunAlertOut(Schema):
+    id: int
+    change: str = Field(..., description="What this run did to it: raised, updated or resolved.")
+    type: str
+    severity: str
+    title: str
+    warehouse: str
+    state: str
 
 
 class ExecutionDetailOut(ExecutionOut):
     error_traceback: str
     check_results: list[CheckResultOut] = Field(default_factory=list)
+    alerts: list[RunAlertOut] | None = Field(
+        None, description="The alerts this run raised, updated or resolved; null until alerts_reviewed_at is set."
+    )
+
+    @staticmethod
+    def resolve_alerts(obj: Any) -> list[dict[str, Any]] | None:
+        changed = getattr(obj, "run_alerts", None)
+        if changed is None:
+            return None
+        return [
+            {
+                "id": c.alert.pk,
+                "change": c.change,
+                "type": c.alert.type,
+                "severity": c.alert.severity_label,
+                "title": c.alert.title,
+                "warehouse": c.alert.warehouse,
+                "state": c.alert.state,
+            }
+            for c in changed
+        ]
 
 
 class DailyOut(Schema):

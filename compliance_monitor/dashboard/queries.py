@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from compliance_monitor.alerts import run_alerts
 from compliance_monitor.alerts.models import Alert, Severity, State
+from compliance_monitor.alerts.tasks import REVIEW_WINDOW
+from compliance_monitor.checks.models import CheckResult, Violation
 from compliance_monitor.jobs import conflicts
 from compliance_monitor.jobs.models import LIVE_STATUSES, Execution, Job
 
 TREND_RUNS = 20  # runs in an overview line's duration trend
+VIOLATIONS_SHOWN = 100  # per result on a run's page; the evidence download has them all
 RUN_FIELDS = ("id", "status", "queued_at", "started_at", "duration_seconds")  # RecentRun's, in order
 
 
@@ -110,3 +114,33 @@ def conflict_messages(job: Job, *, now: datetime) -> list[str]:
 
 def distinct_warehouses(alerts: QuerySet[Alert]) -> list[str]:
     return list(alerts.exclude(warehouse="").order_by("warehouse").values_list("warehouse", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """A run's page: its results with their first violations, and its alerts once they are settled."""
+
+    results: Sequence[CheckResult]
+    alerts: list[run_alerts.RunAlert]
+    reviewed: bool  # final and its alerts settled: nothing on the page changes any more
+    polls: bool  # live, or final with its review still to come
+
+
+def run_page(execution: Execution, *, now: datetime) -> RunPage:
+    """Bounded whatever the run found: two queries for the results and their first violations."""
+    first = Violation.objects.defer("detail").order_by("product_code", "pk")[:VIOLATIONS_SHOWN]
+    results = list(
+        execution.check_results.order_by("check_name", "warehouse").prefetch_related(
+            Prefetch("violations", queryset=first, to_attr="first_violations")
+        )
+    )
+    for result in results:
+        result.fixed_shown = result.fixed[:VIOLATIONS_SHOWN]  # type: ignore[attr-defined]
+        result.fixed_count = len(result.fixed)  # type: ignore[attr-defined]
+    if not execution.is_final:
+        return RunPage(results, [], reviewed=False, polls=True)
+    if execution.alerts_reviewed_at is not None:
+        return RunPage(results, run_alerts.of_run(execution.pk), reviewed=True, polls=False)
+    # A review comes within seconds, or from the sweep within its window; after that nobody waits for it.
+    ended = execution.finished_at or execution.queued_at
+    return RunPage(results, [], reviewed=False, polls=now - ended < REVIEW_WINDOW)

@@ -20,11 +20,12 @@ from django.db.models import Q
 from compliance_monitor.checks.base import CheckOutcome
 from compliance_monitor.checks.results import store_outcomes
 from compliance_monitor.jobs import dispatch, scheduler
-from compliance_monitor.jobs.models import FAILURE_STATUSES, Execution, Job, Status, Trigger
+from compliance_monitor.jobs.models import FAILURE_STATUSES, LIVE_STATUSES, Execution, Job, Status, Trigger
 from compliance_monitor.jobs.signals import execution_finished
 
 log = structlog.get_logger(__name__)
 SYSTEM = "system"
+LOOKS_AT_NOW = "looks_at_now"  # False in the context of a run over a past date or overridden parameters
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,29 @@ def release_lease(job_id: int, execution_id: uuid.UUID) -> None:
 
 
 def _mark_skipped(execution_id: uuid.UUID, holder: uuid.UUID | None, worker: str, now: datetime) -> None:
+    # Nothing to review: its alerts are settled the moment it is skipped.
     Execution.objects.filter(pk=execution_id, status=Status.QUEUED).update(
-        status=Status.SKIPPED, finished_at=now, blocked_by=holder, duration_seconds=0, worker=worker
+        status=Status.SKIPPED,
+        finished_at=now,
+        blocked_by=holder,
+        duration_seconds=0,
+        worker=worker,
+        alerts_reviewed_at=now,
     )
     log.info("execution_skipped", execution_id=str(execution_id), blocked_by=str(holder))
+
+
+def mark_reviewed(execution_id: uuid.UUID, *, now: datetime) -> bool:
+    """Record that a final run's alerts are settled (the alert review calls this in its transaction).
+
+    Once only: False when it was marked before (or is still live, which nothing should ask).
+    """
+    reviewed = (
+        Execution.objects.filter(pk=execution_id, alerts_reviewed_at__isnull=True)
+        .exclude(status__in=LIVE_STATUSES)
+        .update(alerts_reviewed_at=now)
+    )
+    return reviewed == 1
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,7 @@ class Result:
     error_type: str = ""
     error_message: str = ""
     error_traceback: str = ""
+    current: bool = True  # the run looked at "now": its complete scopes may change alerts
 
     @classmethod
     def from_exception(cls, status: Status, exc: BaseException, outcomes: list[CheckOutcome] | None = None) -> Result:
@@ -124,6 +145,8 @@ def _record_result(execution: Execution, result: Result, now: datetime) -> None:
     outcomes = result.outcomes
     execution.status = result.status
     execution.finished_at = now
+    if result.status == Status.CANCELLED:  # nothing to review: its alerts are settled the moment it ends
+        execution.alerts_reviewed_at = now
     if execution.started_at:
         execution.duration_seconds = (now - execution.started_at).total_seconds()
     execution.error_type = result.error_type[:200]
@@ -132,9 +155,11 @@ def _record_result(execution: Execution, result: Result, now: datetime) -> None:
     execution.total_reports = len(outcomes)
     execution.successful_reports = sum(1 for outcome in outcomes if outcome.is_success)
     execution.violation_reports = sum(1 for outcome in outcomes if outcome.violations)
+    if not result.current:
+        execution.context = {**execution.context, LOOKS_AT_NOW: False}
     execution.save()
     if outcomes:
-        store_outcomes(execution, outcomes)
+        store_outcomes(execution, outcomes, current=result.current)
 
 
 def _update_job_counters(job: Job, execution: Execution, now: datetime) -> None:

@@ -1,4 +1,7 @@
-"""A run's page: timeline, results, the violation diff, errors, evidence; cancel while live. Polls while live."""
+"""A run's page: timeline, results, the violation diff, errors, evidence, its alerts; cancel while live.
+
+Polls while live and, once final, until its alerts are reviewed — then it shows them and stops.
+"""
 
 from __future__ import annotations
 
@@ -12,26 +15,26 @@ from django.views.decorators.http import require_GET, require_POST
 
 from compliance_monitor.accounts.access import actor
 from compliance_monitor.accounts.roles import Role
-from compliance_monitor.alerts import services as alerts
+from compliance_monitor.dashboard import queries
 from compliance_monitor.dashboard.views.common import is_htmx, needs, page
 from compliance_monitor.jobs import services
 from compliance_monitor.jobs.models import Execution
 
 
 def execution_or_404(execution_id: uuid.UUID) -> Execution:
-    runs = Execution.objects.select_related("job").prefetch_related("check_results__violations")
-    return get_object_or_404(runs, pk=execution_id)
+    return get_object_or_404(Execution.objects.select_related("job"), pk=execution_id)
 
 
 @require_GET
 @needs(Role.VIEWER)
 def run_detail(request: HttpRequest, execution_id: uuid.UUID) -> HttpResponse:
     execution = execution_or_404(execution_id)
+    now = timezone.now()
     context = {
         "run": execution,
-        "results": execution.check_results.all(),
-        "alerts": alerts.by_execution(execution.pk).order_by("-severity"),
-        "now": timezone.now(),
+        "details": queries.run_page(execution, now=now),
+        "violations_shown": queries.VIOLATIONS_SHOWN,
+        "now": now,
     }
     template = "dashboard/_run_live.html" if is_htmx(request) else "dashboard/run.html"
     return page(request, template, context)

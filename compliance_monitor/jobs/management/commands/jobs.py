@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -10,8 +12,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from compliance_monitor import cli
+from compliance_monitor.alerts import run_alerts
 from compliance_monitor.jobs import conflicts, services, stats
-from compliance_monitor.jobs.models import JOB_SETTINGS, JOB_STATE, Job
+from compliance_monitor.jobs.models import JOB_SETTINGS, JOB_STATE, Execution, Job, Status
 
 SETTABLE: dict[str, tuple[str, Callable[[str], Any]]] = {
     # option → (job field, parser)
@@ -26,6 +29,11 @@ SETTABLE: dict[str, tuple[str, Callable[[str], Any]]] = {
     "description": ("description", str),
     "queue": ("queue", str),
 }
+WAIT_POLL_SECONDS = 0.2  # how often `trigger --wait` looks at the database
+DEFAULT_WAIT_SECONDS = 30 * 60
+EXIT_VIOLATIONS, EXIT_FAILED, EXIT_TIMEOUT = 1, 2, 3
+clock: Callable[[], float] = time.monotonic  # module attributes, so tests can wait without waiting
+pause: Callable[[float], None] = time.sleep
 
 
 class Command(cli.SubcommandCommand):
@@ -58,6 +66,13 @@ class Command(cli.SubcommandCommand):
         trigger.add_argument("--warehouse", action="append", default=[], metavar="CODE")
         trigger.add_argument("--reason", default="")
         trigger.add_argument("--force", action="store_true", help="run even though the job is disabled")
+        trigger.add_argument(
+            "--wait",
+            action="store_true",
+            help="wait until the run is final and its alerts reviewed, print its outcome and alerts; exit 0 clean, "
+            "1 violations, 2 the run failed (or was skipped or cancelled), 3 timed out waiting",
+        )
+        trigger.add_argument("--timeout", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS")
         history = sub.add_parser("history", help="recent executions, newest first")
         history.add_argument("name")
         history.add_argument("--limit", type=int, default=services.DEFAULT_HISTORY_LIMIT)
@@ -141,7 +156,17 @@ class Command(cli.SubcommandCommand):
             reason=options["reason"],
             force=options["force"],
         )
-        return str(execution.pk)
+        if not options["wait"]:
+            return str(execution.pk)
+        settled = wait_settled(execution.pk, timeout=options["timeout"])
+        if settled is None:
+            message = f"run {execution.pk} not final and reviewed after {options['timeout']:g} s (see `jobs history`)"
+            raise CommandError(message, returncode=EXIT_TIMEOUT)
+        report, code = run_report(settled), exit_code(settled)
+        if code:
+            self.stdout.write(report)
+            raise CommandError(EXIT_MEANINGS[code], returncode=code)
+        return report
 
     def do_history(self, options: dict[str, Any]) -> str:
         executions = services.history(services.get_job(options["name"]), limit=options["limit"])
@@ -156,11 +181,13 @@ class Command(cli.SubcommandCommand):
                 e.queued_at,
                 e.duration_seconds,
                 f"{e.violation_reports}/{e.total_reports}",
+                e.alerts_reviewed_at,
                 e.error_message[:60],
             )
             for e in executions
         ]
-        return cli.table(("execution", "status", "trigger", "by", "queued", "seconds", "violations", "error"), rows)
+        headers = ("execution", "status", "trigger", "by", "queued", "seconds", "violations", "reviewed", "error")
+        return cli.table(headers, rows)
 
     def do_stats(self, options: dict[str, Any]) -> str:
         result = stats.statistics(services.get_job(options["name"]), now=timezone.now(), days=options["days"])
@@ -230,5 +257,47 @@ def execution_summary(execution: Any) -> dict[str, Any]:
         "successful_reports",
         "violation_reports",
         "blocked_by",
+        "alerts_reviewed_at",
     )
     return {("execution_id" if f == "pk" else f): getattr(execution, f) for f in fields}
+
+
+EXIT_MEANINGS = {
+    EXIT_VIOLATIONS: "the run found violations",
+    EXIT_FAILED: "the run did not succeed",
+}
+
+
+def wait_settled(execution_id: uuid.UUID, *, timeout: float) -> Execution | None:
+    """Poll until the run is final and its alerts reviewed (a CLI may poll); None after ``timeout`` seconds."""
+    deadline = clock() + timeout
+    while True:
+        execution = Execution.objects.select_related("job").get(pk=execution_id)
+        if execution.is_final and execution.alerts_reviewed_at is not None:
+            return execution
+        if clock() >= deadline:
+            return None
+        pause(WAIT_POLL_SECONDS)
+
+
+def exit_code(execution: Execution) -> int:
+    if execution.status != Status.SUCCEEDED:
+        return EXIT_FAILED
+    return EXIT_VIOLATIONS if execution.violation_reports else 0
+
+
+def run_report(execution: Execution) -> str:
+    """The run's outcome in a few lines, then one line per alert it raised, updated or resolved."""
+    took = f" in {execution.duration_seconds:.1f} s" if execution.duration_seconds is not None else ""
+    lines = [
+        f"run {execution.pk} of {execution.job.name}: {execution.status}{took}",
+        f"reports: {execution.successful_reports} of {execution.total_reports} passed, "
+        f"{execution.violation_reports} with violations",
+    ]
+    if execution.error_type or execution.error_message:
+        lines.append(f"error: {execution.error_type}: {execution.error_message}")
+    changed = run_alerts.of_run(execution.pk)
+    if not changed:
+        return "\n".join([*lines, "alerts: none raised, updated or resolved"])
+    rows = [(c.change, c.alert.severity_label, c.alert.pk, c.alert.state, c.alert.title) for c in changed]
+    return "\n".join([*lines, "alerts:", cli.table(("change", "severity", "alert", "state", "title"), rows)])
