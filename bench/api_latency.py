@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import time
@@ -31,16 +32,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_URL = "postgres://postgres@127.0.0.1:5432/cm_api_bench"
+# Outside the embedded profile the settings refuse the built-in key; the server inherits this one.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 
 def psql(sql: str, url: str = BENCH_URL) -> None:
     subprocess.run(["psql", url, "-qc", sql], check=True)
 
 
-def build_database(jobs: int, executions: int) -> str:
-    psql("DROP DATABASE IF EXISTS cm_api_bench", ADMIN_URL)
-    psql("CREATE DATABASE cm_api_bench", ADMIN_URL)
-    os.environ.update({"DATABASE_URL": BENCH_URL, "DJANGO_SETTINGS_MODULE": "compliance_monitor.settings"})
+def build_database(jobs: int, executions: int, url: str = BENCH_URL) -> str:
+    """A fresh database at `url`: hourly jobs (minute n % 60, every warehouse) and their history, in SQL."""
+    name = url.rsplit("/", 1)[1]
+    psql(f"DROP DATABASE IF EXISTS {name}", ADMIN_URL)
+    psql(f"CREATE DATABASE {name}", ADMIN_URL)
+    os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "compliance_monitor.settings"})
     import django
 
     django.setup()
@@ -51,7 +56,8 @@ def build_database(jobs: int, executions: int) -> str:
     from compliance_monitor.api import tokens
 
     call_command("migrate", verbosity=0)
-    psql(f"""
+    psql(
+        f"""
         INSERT INTO jobs_job (name, description, cron, timezone, checks, warehouses, default_parameters, queue,
             enabled, disabled_reason, disabled_by, timeout_seconds, max_retries, retry_backoff_seconds,
             auto_disable_on_failures, max_consecutive_failures, last_status, last_error, execution_count,
@@ -71,13 +77,15 @@ def build_database(jobs: int, executions: int) -> str:
             5 + (i % 50), 'runs@bench', 1, '', '', '', 3, 2, 1, '{{}}'
         FROM jobs_job j, generate_series(1, {executions // jobs}) AS i;
         ANALYZE;
-    """)
+    """,
+        url,
+    )
     user = get_user_model().objects.create_superuser("bench", "", "bench-password")
     return tokens.create(user, name="bench", now=timezone.now())[1]
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": BENCH_URL, "CM_LOG_LEVEL": "WARNING"}
+def start_server(port: int, url: str = BENCH_URL) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": url, "CM_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(
         [
             sys.executable,
@@ -152,22 +160,29 @@ async def load(port: int, headers: str, paths: list[str], *, clients: int, secon
     return {**summary(latencies, time.monotonic() - began), "errors": errors}
 
 
-def arguments() -> argparse.Namespace:
-    """The size of the database and how long each measurement runs (shared with the dashboard benchmark)."""
+def database_url(name: str) -> str:
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def arguments(database: str = "cm_api_bench") -> argparse.Namespace:
+    """The database (rebuilt), its size and how long each measurement runs (shared by the API benchmarks)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--executions", type=int, default=1_000_000)
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20)
-    return parser.parse_args()
+    parser.add_argument("--database", default=database, help="PostgreSQL database to drop and rebuild")
+    args = parser.parse_args()
+    args.url = database_url(args.database)
+    return args
 
 
 def main() -> None:
     args = arguments()
     started = time.monotonic()
-    auth = bearer(build_database(args.jobs, args.executions))
+    auth = bearer(build_database(args.jobs, args.executions, args.url))
     built = round(time.monotonic() - started, 1)
     port = 8765
-    server = start_server(port)
+    server = start_server(port, args.url)
     history = [f"/api/v1/jobs/job-{n}/executions?limit=50" for n in range(1, args.jobs + 1)]
     statistics = [f"/api/v1/jobs/job-{n}/statistics?days=30" for n in range(1, args.jobs + 1)]
     try:

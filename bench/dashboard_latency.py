@@ -21,14 +21,15 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_latency import BENCH_URL, arguments, build_database, load, psql, start_server
+from api_latency import arguments, build_database, load, psql, start_server
 
 ALERTS = 2000
 
 
-def add_alerts(count: int) -> None:
+def add_alerts(count: int, url: str) -> None:
     """Open, acknowledged and resolved alerts over 20 warehouses, a fifth of them critical."""
-    psql(f"""
+    psql(
+        f"""
         INSERT INTO alerts_alert (type, severity, fingerprint, title, message, check_name, warehouse,
             violation_count, violation_details, legacy_text, raised_at, last_seen_at, occurrences, state,
             acknowledged_by, resolved_by, resolution_notes, channels_notified, escalation_count, job_id)
@@ -37,7 +38,9 @@ def add_alerts(count: int) -> None:
             now(), 1, (ARRAY['open', 'acknowledged', 'resolved'])[1 + n % 3], '', '', '', '[]', 0, 1 + n % 1000
         FROM generate_series(1, {count}) AS n;
         ANALYZE alerts_alert;
-    """)
+    """,
+        url,
+    )
 
 
 def session_cookie(port: int) -> str:
@@ -61,11 +64,11 @@ def run_ids(count: int) -> list[str]:
 
 def main() -> None:
     args = arguments()
-    build_database(args.jobs, args.executions)
-    add_alerts(ALERTS)
+    build_database(args.jobs, args.executions, args.url)
+    add_alerts(ALERTS, args.url)
     runs = [f"/runs/{pk}/" for pk in run_ids(200)]
     port = 8766
-    server = start_server(port)
+    server = start_server(port, args.url)
     try:
         cookie = session_cookie(port)
         poll = cookie + "\r\nHX-Request: true"
@@ -75,7 +78,7 @@ def main() -> None:
             return asyncio.run(load(port, headers, paths, clients=1, seconds=args.seconds, rate=1))
 
         result = {
-            "database": BENCH_URL,
+            "database": args.url,
             "executions": args.executions,
             "jobs": args.jobs,
             "alerts": ALERTS,

@@ -32,6 +32,8 @@ def _sweeps(sender: Celery, **_: object) -> None:
         "compliance-escalate": _every("compliance_monitor.alerts.tasks.escalate", 60),
         "compliance-missed-runs": _every("compliance_monitor.alerts.tasks.detect_missed_runs", 60),
         "compliance-housekeeping": _every("compliance_monitor.jobs.tasks.housekeeping", 3600),
+        # jobs.conflict_cache.REFRESH_EVERY (importing it here would import models before Django is set up)
+        "compliance-conflicts": _every("compliance_monitor.jobs.tasks.refresh_conflicts", 15 * 60),
         "compliance-alert-cleanup": _every("compliance_monitor.alerts.tasks.cleanup_resolved", 24 * 3600),
     }
 

@@ -18,7 +18,6 @@ from compliance_monitor.alerts import run_alerts
 from compliance_monitor.alerts.models import Alert, Severity, State
 from compliance_monitor.alerts.tasks import REVIEW_WINDOW
 from compliance_monitor.checks.models import CheckResult, Violation
-from compliance_monitor.jobs import conflicts
 from compliance_monitor.jobs.models import LIVE_STATUSES, Execution, Job
 
 TREND_RUNS = 20  # runs in an overview line's duration trend
@@ -106,10 +105,6 @@ def alert_counts(alerts: QuerySet[Alert]) -> AlertCounts:
     rows = dict(active.values_list("severity").annotate(n=Count("pk")).values_list("severity", "n"))
     by_severity = {s.label: rows.get(s.value, 0) for s in sorted(Severity, reverse=True)}
     return AlertCounts(by_severity, totals["needs"], totals["escalated"])
-
-
-def conflict_messages(job: Job, *, now: datetime) -> list[str]:
-    return [c.message for c in conflicts.conflicts_of(job, now=now)]
 
 
 def distinct_warehouses(alerts: QuerySet[Alert]) -> list[str]:

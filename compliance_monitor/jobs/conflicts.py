@@ -3,6 +3,8 @@
 Jobs of one name never overlap (the lease sees to that), but two *different* jobs reading the same
 warehouses at once double the load on the ERP and race each other's alerts. We warn; we do not block.
 A job's run window is its expected duration: the mean of its successful runs of the last 7 days, at least a minute.
+
+This module computes (seconds at 1,000 jobs); requests read the stored result instead (``conflict_cache.py``).
 """
 
 from __future__ import annotations

@@ -223,6 +223,9 @@ class Execution(models.Model):
     successful_reports = models.PositiveIntegerField(default=0)
     violation_reports = models.PositiveIntegerField(default=0)
     context = models.JSONField(default=dict, blank=True)
+    alerts_reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this final run's alerts were settled (null until then)."
+    )
 
     class Meta:
         ordering = ["-queued_at"]
@@ -257,6 +260,11 @@ class Execution(models.Model):
         return (self.finished_at or now) - self.started_at
 
     @property
+    def looks_at_now(self) -> bool:
+        """False for a run over a past date or overridden parameters: it stores results, changes no alert."""
+        return self.context.get("looks_at_now", True) is not False
+
+    @property
     def has_errors(self) -> bool:
         return self.status in FAILURE_STATUSES or bool(self.error_type)
 
@@ -280,3 +288,20 @@ class Beacon(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ConflictSnapshot(models.Model):
+    """Every job's schedule-conflict warnings as last computed, and from what (``jobs/conflict_cache.py``).
+
+    One row. ``fingerprint`` hashes the schedules the warnings were computed from (each enabled job's id,
+    name, cron, time zone, checks, warehouses); ``messages`` is a JSON object: job id -> that job's warnings.
+    JSON in a text column: it is only ever read whole, and PostgreSQL prints 2 MB of ``jsonb`` (1,000 jobs)
+    in about three times the time of the same text.
+    """
+
+    fingerprint = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField()
+    messages = models.TextField(default="{}", blank=True)
+
+    def __str__(self) -> str:
+        return f"schedule conflicts computed at {self.computed_at:%Y-%m-%d %H:%M:%S}"

@@ -12,9 +12,10 @@ from typing import Any
 import structlog
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from compliance_monitor.checks import registry
-from compliance_monitor.jobs import cron, dispatch, lifecycle, scheduler
+from compliance_monitor.jobs import conflict_cache, cron, dispatch, lifecycle, scheduler
 from compliance_monitor.jobs.models import JOB_SETTINGS, Execution, Job, Status, Trigger
 
 log = structlog.get_logger(__name__)
@@ -80,6 +81,7 @@ def save_job(job: Job, *, now: datetime) -> Job:
     with transaction.atomic():
         job.save()
         scheduler.sync(job)
+        conflict_cache.refresh_after_commit(now=now)
     return job
 
 
@@ -117,10 +119,11 @@ def update_schedule(job: Job, *, cron_expression: str, tz: str | None = None, no
     return update_job(job, changes, now=now)
 
 
-def delete_job(job: Job) -> None:
+def delete_job(job: Job, *, now: datetime | None = None) -> None:
     with transaction.atomic():
         scheduler.remove(job)
         job.delete()
+        conflict_cache.refresh_after_commit(now=now or timezone.now())
     log.info("job_deleted", job=job.name)
 
 

@@ -12,7 +12,7 @@ from celery.worker.request import Request
 from django.conf import settings
 from django.utils import timezone
 
-from compliance_monitor.jobs import reaper, retention, runner, services
+from compliance_monitor.jobs import conflict_cache, reaper, retention, runner, services
 from compliance_monitor.jobs.models import Beacon
 
 log = structlog.get_logger(__name__)
@@ -66,3 +66,9 @@ def ping_runs() -> None:
 @shared_task(name="compliance_monitor.jobs.tasks.housekeeping")
 def housekeeping() -> int:
     return retention.delete_old_executions(now=timezone.now())
+
+
+@shared_task(name="compliance_monitor.jobs.tasks.refresh_conflicts")
+def refresh_conflicts() -> bool:
+    """Recompute schedule conflicts though no schedule changed: run windows follow the runs, the horizon the clock."""
+    return conflict_cache.refresh(now=timezone.now(), force=True)
