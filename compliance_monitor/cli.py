@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from compliance_monitor.accounts.audit import recorded_as
+
 
 def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -87,7 +89,8 @@ class SubcommandCommand(BaseCommand):
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         handler: Callable[[dict[str, Any]], str] = getattr(self, f"do_{action.replace('-', '_')}")
         try:
-            self.stdout.write(handler(options))
+            with recorded_as(self.actor()):  # configuration changed here is audited under the caller's name
+                self.stdout.write(handler(options))
         except ValidationError as exc:
             raise validation_error(exc) from None
         except tuple(self.explain) as exc:

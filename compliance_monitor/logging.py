@@ -7,6 +7,7 @@ every line until it is cleared.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import structlog
@@ -20,6 +21,17 @@ def redact_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[st
         if key.lower() in SECRET_KEYS:
             event[key] = "***"
     return event
+
+
+# Libraries that log URLs holding secrets at DEBUG or INFO (Apprise's and urllib3's request lines carry webhook
+# tokens): never below WARNING, whatever CM_LOG_LEVEL says.
+SECRET_BEARING_LOGGERS = ("apprise", "urllib3")
+
+
+def at_least_warning(level: str) -> str:
+    """``level`` when it is stricter than WARNING, else WARNING."""
+    numeric = logging.getLevelName(level.upper())
+    return level.upper() if isinstance(numeric, int) and numeric > logging.WARNING else "WARNING"
 
 
 SHARED_PROCESSORS: list[Any] = [
@@ -39,7 +51,9 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    # Plain tracebacks: the default (rich) formatter prints every frame's local variables — passwords included.
+    console = structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+    renderer = structlog.processors.JSONRenderer() if json else console
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -56,5 +70,6 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
             "django.db.backends": {"level": "INFO"},
             "httpx": {"level": "WARNING"},  # one line per ERP page is noise; our client logs what matters
             "celery": {"level": level},
+            **{name: {"level": at_least_warning(level)} for name in SECRET_BEARING_LOGGERS},
         },
     }

@@ -11,9 +11,12 @@ Two profiles share this file:
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from compliance_monitor.logging import logging_config
 
@@ -31,14 +34,29 @@ def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
-DATA_DIR = Path(os.environ.get("CM_DATA_DIR", BASE_DIR / "var"))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def private_folder(path: Path) -> Path:
+    """Create ``path`` owner-only (0700, whatever the umask): it holds the database, broker messages, mails
+    and the admin password. An existing folder is left as it is here; ``manage.py serve`` tightens it."""
+    try:
+        path.mkdir(parents=True)
+    except FileExistsError:
+        return path
+    path.chmod(0o700)
+    return path
+
+
+DATA_DIR = private_folder(Path(os.environ.get("CM_DATA_DIR", BASE_DIR / "var")))
 (DATA_DIR / "static").mkdir(exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-# The embedded profile runs on a laptop; a real deployment must set its own key.
-SECRET_KEY = os.environ.get("SECRET_KEY", "embedded-profile-insecure-key-set-SECRET_KEY-in-production")
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+# The embedded profile runs on a laptop; anywhere else this key is refused (see Security below).
+BUILT_IN_SECRET_KEY = "embedded-profile-insecure-key-set-SECRET_KEY-in-production"  # noqa: S105 (public on purpose)
+SECRET_KEY = os.environ.get("SECRET_KEY", BUILT_IN_SECRET_KEY)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,6 +67,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "django_htmx",
+    "auditlog",
+    "axes",
+    "csp",
+    "ninja",  # its bundled Swagger UI, served from our static files (without it the docs page uses a CDN)
     "compliance_monitor.checks",
     "compliance_monitor.jobs",
     "compliance_monitor.alerts",
@@ -59,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,8 +89,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: turns a refused login into the lockout page
 ]
 
 ROOT_URLCONF = "compliance_monitor.urls"
@@ -118,6 +143,15 @@ USE_TZ = True
 LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:overview"
 LOGOUT_REDIRECT_URL = "dashboard:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
@@ -158,6 +192,73 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = int(env_float("CM_BEAT_MAX_LOOP_SECONDS", 5))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Security (docs/security.md) ------------------------------------------------------------------
+# The built-in key is public (it is in this file): only the one-machine profile may run with it.
+EMBEDDED = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and CELERY_BROKER_URL.startswith(
+    "filesystem://"
+)
+if not EMBEDDED and SECRET_KEY == BUILT_IN_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set: outside the embedded profile (SQLite + filesystem:// broker) the built-in key "
+        "would let anyone forge sessions. Set SECRET_KEY to a long random value, the same on every machine, e.g. "
+        '`python -c "import secrets; print(secrets.token_urlsafe(50))"`.'
+    )
+
+
+def proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` (the value ``https`` implied) or ``X-Forwarded-Ssl: on`` → Django's META form.
+
+    Set it only behind a proxy that always sets (overwrites) this header: whoever can send it decides what is HTTPS.
+    """
+    if not value.strip():
+        return None
+    name, _, expected = value.partition(":")
+    return "HTTP_" + name.strip().upper().replace("-", "_"), expected.strip() or "https"
+
+
+# Off by default: the embedded profile serves plain http://127.0.0.1. Behind TLS, turn them on (docs/security.md);
+# `manage.py check --deploy` names any that are missing.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/"]  # probes of load balancers and orchestrators that talk plain HTTP
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", ""))
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+SECURE_HSTS_SECONDS = int(env_float("SECURE_HSTS_SECONDS", 0))
+# includeSubDomains and preload commit the customer's whole domain (and, for preload, browsers' built-in lists) to
+# HTTPS: that is the domain owner's decision, not this service's. Off unless asked for, and check --deploy's
+# reminders about them (W005, W021) are silenced.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+
+# Login throttling (django-axes): after CM_LOGIN_FAILURE_LIMIT wrong passwords for a user name from one address,
+# signing in as it from there is refused for CM_LOGIN_COOLOFF_MINUTES, and the login page says so. Per name and
+# address together: a guesser cannot lock the real user out from another machine, and behind a proxy (one address
+# for everybody) it is still per user name, never everybody at once.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(env_float("CM_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("CM_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # signing in forgets the mistakes made before it
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends when the page says, even if retried
+AXES_LOCKOUT_TEMPLATE = "dashboard/login.html"
+AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
+
+# Content-Security-Policy: every script, style, font and request from our own origin only — the machines are
+# offline, and an injected <script> or inline handler does not run. Images may also be data: URLs (Swagger UI's
+# icons are inlined in its CSS); they load nothing from anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- Job engine -----------------------------------------------------------------------------------
 # How often a running execution proves it is alive, and when silence means its worker is dead.
 CM_HEARTBEAT_SECONDS = env_float("CM_HEARTBEAT_SECONDS", 5)
@@ -169,6 +270,8 @@ CM_SWEEP_SECONDS = env_float("CM_SWEEP_SECONDS", 15)
 # The lease outlives the hard time limit by this much, so a killed run's lease frees itself.
 CM_LEASE_MARGIN_SECONDS = env_float("CM_LEASE_MARGIN_SECONDS", 60)
 CM_EXECUTION_RETENTION_DAYS = int(env_float("CM_EXECUTION_RETENTION_DAYS", 90))
+# Config audit (django-auditlog, kept as long as executions): changes as JSON values, foreign keys by name.
+AUDITLOG_STORE_JSON_CHANGES = AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 # Test checks (pass, fail, sleep, hostile) prove the engine; never enabled in production.
 CM_DIAGNOSTIC_CHECKS = env_bool("CM_DIAGNOSTIC_CHECKS", False)
 
@@ -183,6 +286,12 @@ CM_ERP_VERIFY_TLS = env_bool("CM_ERP_VERIFY_TLS", True)
 CM_ERP_TIMEOUT_SECONDS = env_float("CM_ERP_TIMEOUT_SECONDS", 30)
 CM_ERP_PAGE_SIZE = int(env_float("CM_ERP_PAGE_SIZE", 1000))
 CM_ERP_RETRIES = int(env_float("CM_ERP_RETRIES", 3))
+# A scope (one warehouse of a check) read beyond these is incomplete, never a silent pass.
+CM_ERP_MAX_ROWS_PER_SCOPE = int(env_float("CM_ERP_MAX_ROWS_PER_SCOPE", 5_000_000))
+CM_ERP_MAX_RESPONSE_BYTES = int(env_float("CM_ERP_MAX_RESPONSE_BYTES", 64 * 1024 * 1024))
+# Volume guard: a scope reading fewer rows than this fraction of its usual median is suspect.
+CM_VOLUME_GUARD_FRACTION = env_float("CM_VOLUME_GUARD_FRACTION", 0.10)
+CM_VOLUME_GUARD_HISTORY = int(env_float("CM_VOLUME_GUARD_HISTORY", 10))  # last complete reads considered
 
 # --- Notifications --------------------------------------------------------------------------------
 # SMTP when EMAIL_HOST is set; otherwise mails are written to CM_DATA_DIR/mail (the embedded demo needs no server).

@@ -60,6 +60,7 @@ def _conflict(request: HttpRequest, exc: AlertStateError) -> HttpResponse:
 
 from compliance_monitor.api.routers import (  # noqa: E402 — routers need `api` defined
     alerts,
+    audit,
     executions,
     health,
     jobs,
@@ -71,3 +72,4 @@ api.add_router("/alerts", alerts.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/executions", executions.router)
 api.add_router("/health", health.router)
+api.add_router("/audit", audit.router)

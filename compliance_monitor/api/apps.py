@@ -7,3 +7,8 @@ class ApiConfig(AppConfig):
     name = "compliance_monitor.api"
     label = "api"
     verbose_name = "API access"
+
+    def ready(self) -> None:
+        from compliance_monitor.accounts import audit
+
+        audit.register()  # the config audit of jobs, rules, recipients, windows and tokens

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from compliance_monitor.accounts import audit
 from compliance_monitor.api import tokens
 
 
@@ -16,6 +17,7 @@ class BearerToken(HttpBearer):
         user = tokens.authenticate(token, now=timezone.now())
         if user is not None:
             request.user = user
+            audit.attribute_to(user)  # the config audit names the token's user, not the anonymous session
         return user
 
 

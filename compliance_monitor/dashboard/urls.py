@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from compliance_monitor.dashboard.views import alerts, inbox, jobs, overview, runs
+from compliance_monitor.dashboard.views import alerts, audit, inbox, jobs, overview, runs
 
 app_name = "dashboard"
 urlpatterns = [
@@ -23,8 +23,10 @@ urlpatterns = [
     path("alerts/<int:alert_id>/", alerts.alert_detail, name="alert"),
     path("alerts/<int:alert_id>/acknowledge", alerts.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/resolve", alerts.alert_resolve, name="alert_resolve"),
+    path("alerts/<int:alert_id>/accept-volume", alerts.alert_accept_volume, name="alert_accept_volume"),
     path("notifications/", inbox.inbox, name="inbox"),
     path("notifications/unread", inbox.unread_badge, name="unread"),
     path("notifications/read-all", inbox.mark_all_read, name="inbox_read_all"),
     path("notifications/<int:message_id>/read", inbox.mark_read, name="inbox_read"),
+    path("audit/", audit.audit_log, name="audit"),
 ]

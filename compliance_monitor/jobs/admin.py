@@ -3,8 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -37,13 +40,27 @@ class JobForm(forms.ModelForm):  # type: ignore[type-arg]
                     self.add_error(field, messages)
 
 
+MAX_REASON = Job._meta.get_field("disabled_reason").max_length or 500
+
+
+class JobActionForm(ActionForm):
+    reason = forms.CharField(required=False, max_length=MAX_REASON, help_text="Why (required to disable).")
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Enabling and disabling are actions through the API's services (who and why recorded), not a checkbox."""
+
     form = JobForm
+    action_form = JobActionForm
+    actions = ["enable_jobs", "disable_jobs"]
     list_display = ("name", "cron", "timezone", "enabled", "next_run_at", "last_status", "consecutive_failures")
     list_filter = ("enabled",)
     search_fields = ("name", "description")
     readonly_fields = ENGINE_FIELDS
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Job | None = None) -> tuple[str, ...]:
+        return (*ENGINE_FIELDS, "enabled") if obj is not None else ENGINE_FIELDS
 
     def save_model(self, request: HttpRequest, obj: Job, form: Any, change: bool) -> None:
         # Through the service, so beat's copy of the schedule follows every admin edit.
@@ -51,6 +68,31 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def delete_model(self, request: HttpRequest, obj: Job) -> None:
         services.delete_job(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        with transaction.atomic():  # one conflict recompute for the lot, after commit
+            for job in queryset:
+                services.delete_job(job)  # one by one, so each schedule leaves beat too
+
+    @admin.action(description="Enable the selected jobs (resets their failure streak)", permissions=["change"])
+    def enable_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        now, by = timezone.now(), request.user.get_username()
+        with transaction.atomic():
+            for job in queryset:
+                services.enable(job, by=by, now=now)
+        self.message_user(request, f"Enabled {len(queryset)} job(s).")
+
+    @admin.action(description="Disable the selected jobs, with the reason given", permissions=["change"])
+    def disable_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        reason = request.POST.get("reason", "").strip()
+        if not reason or len(reason) > MAX_REASON:
+            self.message_user(request, f"Give a reason (at most {MAX_REASON} characters).", messages.ERROR)
+            return
+        now, by = timezone.now(), request.user.get_username()
+        with transaction.atomic():
+            for job in queryset:
+                services.disable(job, reason=reason, by=by, now=now)
+        self.message_user(request, f"Disabled {len(queryset)} job(s): {reason}")
 
 
 class CheckResultInline(admin.TabularInline):  # type: ignore[type-arg]

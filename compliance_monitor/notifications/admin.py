@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from compliance_monitor.notifications.models import Delivery, InboxMessage, MaintenanceWindow, Recipient
@@ -35,4 +36,10 @@ class DeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(InboxMessage)
 class InboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A user's inbox is theirs: staff see their own messages here, a superuser everyone's."""
+
     list_display = ("user", "title", "created_at", "read_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InboxMessage]:
+        messages = super().get_queryset(request)
+        return messages if request.user.is_superuser else messages.filter(user_id=request.user.pk)

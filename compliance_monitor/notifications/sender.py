@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from datetime import datetime, timedelta
 
 import structlog
@@ -27,6 +28,15 @@ def send_due(*, now: datetime, limit: int = 200) -> int:
 
 
 def send_one(delivery_id: int, *, now: datetime) -> DeliveryStatus | None:
+    """Send one delivery and record the outcome; never raises, so a batch always goes on to the next one."""
+    try:
+        return _send(delivery_id, now)
+    except Exception as exc:  # noqa: BLE001 — even recording the failure failed (database down): the sweep revives it
+        log.error("delivery_not_recorded", delivery=delivery_id, error_type=type(exc).__name__, error=str(exc)[:200])
+        return None
+
+
+def _send(delivery_id: int, now: datetime) -> DeliveryStatus | None:
     claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
         status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now
     )
@@ -35,10 +45,28 @@ def send_one(delivery_id: int, *, now: datetime) -> DeliveryStatus | None:
     delivery = Delivery.objects.select_related("recipient", "alert").get(pk=delivery_id)
     try:
         TRANSPORTS[delivery.channel].send(delivery)
+        _sent(delivery, now)
     except TransportError as exc:
         return _failed(delivery, exc, now)
-    _sent(delivery, now)
+    except Exception as exc:  # noqa: BLE001 — a bug, a template or database error: recorded and retried, never stuck
+        return _failed(delivery, _unexpected(delivery, exc), now)
     return DeliveryStatus.SENT
+
+
+def _unexpected(delivery: Delivery, exc: Exception) -> TransportError:
+    """An unexpected error as a retryable transport error; the Apprise URL (a secret) never in its message."""
+    message = f"{type(exc).__name__}: {exc}"
+    secret = delivery.recipient.apprise_url if delivery.recipient else ""
+    if secret:
+        message = message.replace(secret, "***")
+    log.error(
+        "delivery_error_unexpected",
+        delivery=delivery.pk,
+        channel=delivery.channel,
+        error_type=type(exc).__name__,
+        frames="".join(traceback.format_tb(exc.__traceback__)),  # code lines only: no values, no secrets
+    )
+    return TransportError(f"unexpected error: {message}")
 
 
 def _sent(delivery: Delivery, now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 from typing import Protocol
 
@@ -52,15 +53,32 @@ class InAppTransport:
         )
 
 
+# Chat mentions and markup in text that comes from the ERP (product codes and names): `@channel`, `@here`,
+# `@everyone`, `@someone`, and Slack/Discord's `<!channel>`, `<@U123>`, `<#C1>`, `<https://…|label>`.
+MENTION = re.compile(r"(?<![\w.+-])@(?=\w)|<")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def defang(text: str) -> str:
+    """Plain text that pings nobody: a zero-width space after each mention sign and each ``<``."""
+    return MENTION.sub(lambda match: match.group(0) + ZERO_WIDTH_SPACE, text)
+
+
 class AppriseTransport:
-    """Chat, webhook and pager services through Apprise — no hand-written HTTP clients."""
+    """Chat, webhook and pager services through Apprise — no hand-written HTTP clients.
+
+    Sent as plain text (Apprise escapes it for Markdown and HTML services), mentions defanged.
+    """
 
     def send(self, delivery: Delivery) -> None:
         url = delivery.recipient.apprise_url if delivery.recipient else ""
         notifier = apprise.Apprise()
         if not url or not notifier.add(url):
             raise TransportError("invalid or missing Apprise URL", permanent=True)  # the URL itself is secret
-        if not notifier.notify(title=delivery.subject, body=delivery.body):
+        sent = notifier.notify(
+            title=defang(delivery.subject), body=defang(delivery.body), body_format=apprise.NotifyFormat.TEXT
+        )
+        if not sent:
             raise TransportError("the Apprise service did not accept the notification")
 
 

@@ -82,4 +82,3 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if not request.user.is_authenticated:
         return render(request, "dashboard/403.html", {"error": message}, status=403)
     return page(request, "dashboard/403.html", {"error": message}, status=403)
-

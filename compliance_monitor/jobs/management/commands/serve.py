@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +25,48 @@ from compliance_monitor.supervisor import Child, Supervisor
 # Ticks and sweeps take milliseconds: let the control worker take many at once, or a burst of due jobs
 # waits one broker poll per tick. (Runs keep prefetch 1: a long run must not hoard queued ones.)
 CONTROL_PREFETCH = ["--prefetch-multiplier", "16"]
+# SQLite's companions of a database file; it creates them with the database's own mode.
+SQLITE_SIBLINGS = ("-wal", "-shm", "-journal")
+
+
+def secure_data_dir() -> None:
+    """The data folder owner-only (0700) and the SQLite database 0600 — before anything opens the database.
+
+    An install older than this keeps its files: they are tightened here, every start.
+    """
+    settings.DATA_DIR.chmod(0o700)
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        secure_sqlite(Path(str(database["NAME"])))
+
+
+def secure_sqlite(path: Path) -> None:
+    """Create the database file 0600 if it is missing (SQLite takes an empty file as an empty database, and gives
+    its -wal and -shm files the same mode), and make the file and any siblings 0600 if they exist already."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in [path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIBLINGS)]:
+        if file.exists():
+            file.chmod(0o600)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only, with no moment when anyone else could read it.
+
+    The content goes to a new file that is 0600 from birth (``mkstemp``: O_CREAT|O_EXCL, mode 0600), which then
+    replaces ``path`` in one rename — so an old file, or a symlink planted at ``path``, is replaced, never written
+    through.
+    """
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 class Command(BaseCommand):
@@ -32,6 +78,7 @@ class Command(BaseCommand):
         parser.add_argument("--run-workers", type=int, default=2, help="concurrent runs (prefork processes)")
 
     def handle(self, *args: Any, host: str, port: int, run_workers: int, **options: Any) -> None:
+        secure_data_dir()
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         now = timezone.now()
@@ -92,7 +139,6 @@ class Command(BaseCommand):
         users.objects.create_superuser("admin", "", password)
         # The password goes to a file only the owner can read, never to the console or a log.
         path = settings.DATA_DIR / "admin-password.txt"
-        path.write_text(password + "\n")
-        path.chmod(0o600)
+        write_private(path, password + "\n")
         self.stdout.write(self.style.WARNING(f"created user 'admin'; its password is in {path} — change it"))
         return users.objects.get(username="admin")

@@ -1,0 +1,53 @@
+"""/api/v1/audit — who changed which configuration (jobs, rules, recipients, windows, tokens), when, before → after."""
+
+# No `from __future__ import annotations` here: ninja's @paginate resolves the view's annotations in its own
+# module, so they must be real objects, not strings.
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import Field
+
+from compliance_monitor.accounts import audit
+from compliance_monitor.accounts.roles import Role
+from compliance_monitor.api.routers.common import ERRORS, actor
+
+router = Router(tags=["audit"])
+
+
+class AuditPages(PageNumberPagination):
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1, le=500)
+
+
+class AuditFilters(Schema):
+    model: Literal[audit.MODEL_KEYS] | None = None  # type: ignore[valid-type]
+    object: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="A job's name, a rule's warehouse code, a recipient's name, a token's prefix, a window's id.",
+    )
+
+
+class AuditEntryOut(Schema):
+    id: int
+    who: str = Field(description="The user who made the change; `system` for the engine, the CLI and tasks.")
+    when: datetime
+    action: Literal["create", "update", "delete"]
+    model: str
+    object: str
+    object_id: str
+    changes: dict[str, list[Any]] = Field(description="{field: [before, after]}")
+
+
+@router.get("", response={200: list[AuditEntryOut], **ERRORS}, summary="Configuration changes, newest first")
+@paginate(AuditPages, page_size=50)
+def list_audit(request: HttpRequest, filters: Query[AuditFilters]) -> audit.Trail:
+    actor(request, Role.ADMIN)
+    return audit.entries(model=filters.model, name=filters.object)
