@@ -137,6 +137,10 @@ class CheckResultOut(Schema):
     violations_url: str = Field(..., description="Every violation, page by page.")
     fixed: list[dict[str, Any]] = Field(..., description=f"The first {VIOLATIONS_PER_RESULT} gone since the last read.")
     fixed_count: int
+    rows_read: int | None = Field(..., description="Rows of a complete read (null when incomplete).")
+    is_current: bool = Field(..., description="The run looked at 'now': only then may a result change alerts.")
+    volume_note: str = Field(..., description="Why the rows read look collapsed (the volume guard); empty if not.")
+    volume_accepted_by: str = Field(..., description="Who accepted that collapsed volume as real.")
 
     @staticmethod
     def resolve_violations(obj: Any) -> list[Any]:

@@ -16,12 +16,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja import Query, Router, Schema
+from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import Field
 
 from compliance_monitor.accounts.access import alert_actor, visible_alerts
 from compliance_monitor.accounts.roles import Role
-from compliance_monitor.alerts import services
+from compliance_monitor.alerts import services, volume
 from compliance_monitor.alerts.models import Alert, AlertType
 from compliance_monitor.api.routers.common import ERRORS, actor
 from compliance_monitor.api.schemas import (
@@ -117,3 +118,18 @@ def acknowledge_alert(request: HttpRequest, alert_id: int) -> Alert:
 def resolve_alert(request: HttpRequest, alert_id: int, body: ResolveIn) -> Alert:
     alert = alert_or_404(request, alert_id)
     return services.resolve(alert, by=alert_actor(request.user, alert), notes=body.notes, now=timezone.now())
+
+
+@router.post(
+    "/{alert_id}/accept-volume",
+    response={200: AlertOut, **ERRORS},
+    summary="Accept a collapsed read as the warehouse's real volume (volume-guard alerts; admin)",
+)
+def accept_volume(request: HttpRequest, alert_id: int) -> Alert:
+    alert = alert_or_404(request, alert_id)
+    try:
+        volume.accept_alert(alert, by=actor(request, Role.ADMIN), now=timezone.now())
+    except volume.NothingToAcceptError as exc:
+        raise HttpError(409, str(exc)) from None
+    alert.refresh_from_db()
+    return alert

@@ -143,3 +143,42 @@ def test_statistics_take_iso_dates_and_refuse_anything_else(as_role, alerts) -> 
     assert old["period_start"].startswith("1761-06-16T00:00:00") and old["period_start"].endswith(("Z", "+00:00"))
     assert viewer.call("GET", "/alerts/statistics?from=2026-13-45").status_code == 422
     assert viewer.call("GET", "/alerts/statistics?from=2100-01-01&to=2000-01-01").status_code == 422
+
+
+def finish_run(job, outcome, hours: int):
+    from compliance_monitor.alerts import raising
+    from compliance_monitor.jobs import lifecycle
+    from compliance_monitor.jobs.lifecycle import Result
+    from compliance_monitor.jobs.models import Execution, Status
+
+    now = timezone.now() - timedelta(hours=hours)
+    execution = Execution.objects.create(job=job, trigger="manual", queued_at=now)
+    lifecycle.claim(execution.pk, worker="w1", now=now)
+    lifecycle.finish(execution.pk, Result(Status.SUCCEEDED, (outcome,)), now=now)
+    raising.process_execution(execution.pk, now=now)
+    return execution
+
+
+def test_item_3_an_admin_accepts_a_collapsed_volume_through_the_api_and_results_say_so(as_role, job) -> None:
+    from compliance_monitor.alerts.raising import volume_fingerprint
+    from compliance_monitor.checks.base import CheckOutcome
+    from compliance_monitor.checks.models import CheckResult
+
+    def read(rows: int) -> CheckOutcome:
+        return CheckOutcome(
+            "warehouse.product_types", "ZBOZI", rows_read=rows, volume_guard=True, rows_label="stock rows"
+        )
+
+    finish_run(job, read(4000), hours=2)
+    collapsed = finish_run(job, read(0), hours=1)
+    guard = Alert.objects.get(fingerprint=volume_fingerprint("warehouse.product_types", "ZBOZI"))
+    detail = as_role("viewer").call("GET", f"/executions/{collapsed.pk}").json()
+    assert detail["check_results"][0]["volume_note"] == "ZBOZI returned 0 stock rows, usually about 4,000"
+    assert detail["check_results"][0]["rows_read"] == 0 and detail["check_results"][0]["is_current"] is True
+
+    assert as_role("operator").call("POST", f"/alerts/{guard.pk}/accept-volume").status_code == 403
+    admin = as_role("admin")
+    accepted = admin.call("POST", f"/alerts/{guard.pk}/accept-volume")
+    assert accepted.status_code == 200 and accepted.json()["state"] == "resolved"
+    assert CheckResult.objects.get(execution=collapsed).volume_accepted_by == "admin-user"
+    assert admin.call("POST", f"/alerts/{guard.pk}/accept-volume").status_code == 409

@@ -48,3 +48,16 @@ def test_item_3_accepting_records_who_and_resolves_what_the_read_held_back(as_ro
     assert guard.state == violation.state == State.RESOLVED and guard.resolved_by == "admin-user"
     again = as_role("admin").post(f"/alerts/{guard.pk}/accept-volume", HTTP_HX_REQUEST="true")
     assert again.status_code == 409 and "no suspect read" in again.content.decode()
+
+
+def test_item_3_the_run_page_says_a_read_was_suspect_or_incomplete(as_role, finished_run) -> None:
+    from compliance_monitor.checks.base import CheckOutcome
+
+    finished_run(read("ZBOZI", 4000, "Z001"), ago=timedelta(hours=2))
+    broken = CheckOutcome(CHECK, "MATERIAL", error="MATERIAL: the ERP announced 44 rows and sent 30")
+    run = finished_run(read("ZBOZI", 0), broken, ago=timedelta(hours=1))
+
+    html = as_role("viewer").get(f"/runs/{run.pk}/").content.decode()
+
+    assert "Suspect volume: ZBOZI returned 0 stock rows, usually about 4,000; this read resolved nothing" in html
+    assert "Not read whole — its alerts were left as they were: MATERIAL: the ERP announced 44 rows and sent 30" in html
