@@ -11,6 +11,7 @@ Two profiles share this file:
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from compliance_monitor.logging import logging_config
+from compliance_monitor.private_files import read_or_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,7 +55,8 @@ DATA_DIR = private_folder(Path(os.environ.get("CM_DATA_DIR", BASE_DIR / "var")))
 (DATA_DIR / "static").mkdir(exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-# The embedded profile runs on a laptop; anywhere else this key is refused (see Security below).
+# Never used as is: the embedded profile generates its own key into the data folder; anywhere else SECRET_KEY
+# must be set (see Security below).
 BUILT_IN_SECRET_KEY = "embedded-profile-insecure-key-set-SECRET_KEY-in-production"  # noqa: S105 (public on purpose)
 SECRET_KEY = os.environ.get("SECRET_KEY", BUILT_IN_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -197,7 +200,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 EMBEDDED = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and CELERY_BROKER_URL.startswith(
     "filesystem://"
 )
-if not EMBEDDED and SECRET_KEY == BUILT_IN_SECRET_KEY:
+if EMBEDDED and SECRET_KEY == BUILT_IN_SECRET_KEY:
+    # Even one machine may serve its network (serve --host 0.0.0.0): a key of its own, made once, kept 0600.
+    SECRET_KEY = read_or_create(DATA_DIR / "secret-key", lambda: secrets.token_urlsafe(50))
+elif SECRET_KEY == BUILT_IN_SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set: outside the embedded profile (SQLite + filesystem:// broker) the built-in key "
         "would let anyone forge sessions. Set SECRET_KEY to a long random value, the same on every machine, e.g. "

@@ -76,19 +76,40 @@ def _review(execution: Execution, now: datetime) -> list[Change]:
     incomplete one leaves them exactly as they are — whether the run as a whole succeeded or failed.
     A run that did not look at "now" (a past date, overridden parameters) changes no alert at all."""
     job = execution.job
-    results = [r for r in execution.check_results.all() if r.is_current and r.is_complete]
-    changes = [
-        c for result in results for c in (*_compliance(result, execution, now), *_volume(result, execution, now))
-    ]
     current = execution.looks_at_now
-    if execution.status == Status.SUCCEEDED and current:
-        recovered = [job_failure_fingerprint(job), missed_fingerprint(job)]
-        changes += [c for fingerprint in recovered for c in _resolve(fingerprint, execution, now)]
-    elif execution.status in FAILED and current:
-        changes += _job_failure(job, execution, now)
+    results = [r for r in execution.check_results.all() if current and r.is_current and r.is_complete]
+    fresh = [r for r in results if not _superseded(r, execution)]  # a late review never overrides a newer read
+    changes = [c for result in fresh for c in (*_compliance(result, execution, now), *_volume(result, execution, now))]
+    if current and not _job_superseded(execution):
+        if execution.status == Status.SUCCEEDED and not execution.warehouses:  # a subset proves nothing of the rest
+            recovered = [job_failure_fingerprint(job), missed_fingerprint(job)]
+            changes += [c for fingerprint in recovered for c in _resolve(fingerprint, execution, now)]
+        elif execution.status in FAILED:
+            changes += _job_failure(job, execution, now)
     if not job.enabled and job.disabled_by == SYSTEM and job.disabled_at == execution.finished_at:
         changes += _job_auto_disabled(job, execution, now)
     return changes
+
+
+def _superseded(result: CheckResult, execution: Execution) -> bool:
+    """A newer complete read of the same scope exists (reviews may come late: a lost message, a retry)."""
+    if execution.started_at is None:
+        return False
+    return CheckResult.objects.filter(
+        check_name=result.check_name,
+        warehouse=result.warehouse,
+        is_current=True,
+        status__in=(ResultStatus.PASSED, ResultStatus.VIOLATED),
+        execution__started_at__gt=execution.started_at,
+    ).exists()
+
+
+def _job_superseded(execution: Execution) -> bool:
+    """A newer run of the job was reviewed already: its verdict on the job's health stands."""
+    if execution.started_at is None:
+        return False
+    newer = Execution.objects.filter(job_id=execution.job_id, started_at__gt=execution.started_at)
+    return newer.filter(alert_review__isnull=False).exists()
 
 
 def compliance_fingerprint(check: str, warehouse: str) -> str:
@@ -112,6 +133,8 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
     severity = severity_for(result.violation_count)
     if result.status != ResultStatus.VIOLATED or severity is None:
         return []
+    if result.is_suspect and _is_open(fingerprint):
+        return []  # a collapsed read may raise a new problem, never rewrite (or understate) an open one
     details = list(
         result.violations.values("product_code", "product_name", "goods_group", "quantity", "unit", "change")[
             :MAX_DETAILS
@@ -164,6 +187,10 @@ def _job_auto_disabled(job: Job, execution: Execution, now: datetime) -> list[Ch
         f"`manage.py jobs enable {job.name}` (or in the admin); that also resets its failure count.",
     }
     return _raise_or_update(f"job_disabled:{job.name}", Severity.CRITICAL, facts, execution, now)
+
+
+def _is_open(fingerprint: str) -> bool:
+    return Alert.objects.filter(fingerprint=fingerprint).exclude(state=State.RESOLVED).exists()
 
 
 def _raise_or_update(

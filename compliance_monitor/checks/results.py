@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
+
 from compliance_monitor.checks import volume
 from compliance_monitor.checks.base import CheckOutcome
 from compliance_monitor.checks.models import Change, CheckResult, ResultStatus, Violation
@@ -46,11 +48,12 @@ def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome], *, cu
 
 
 def previous_result(outcome: CheckOutcome, execution: Execution) -> CheckResult | None:
-    """The scope's latest complete read by a run that looked at "now"."""
+    """The scope's latest complete, trusted read by a run that looked at "now" (not a suspect one)."""
     return (
         CheckResult.objects.filter(
             check_name=outcome.check, warehouse=outcome.warehouse, status__in=COMPLETE, is_current=True
         )
+        .filter(Q(volume_note="") | Q(volume_accepted_at__isnull=False))
         .exclude(execution=execution)
         .order_by("-execution__finished_at")
         .first()

@@ -16,7 +16,7 @@ import structlog
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from compliance_monitor.checks.base import CheckContext, CheckOutcome, Violation
+from compliance_monitor.checks.base import CheckContext, CheckOutcome, Violation, attach_outcomes
 from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
 from compliance_monitor.erp import sources
 from compliance_monitor.erp.flexi import ErpAuthError, ErpError, ErpRowCountChangedError, StockRow
@@ -134,6 +134,9 @@ class WarehouseProductTypeCheck:
                     # Wrong credentials fail every warehouse alike: the rest are not asked (nor retried) in vain.
                     outcomes += [r.incomplete(str(exc) if r is rule else f"not read: {exc}") for r in rules[index:]]
                     break
+        except BaseException as exc:  # a stop (soft time limit) or a bug: keep the warehouses read whole so far
+            attach_outcomes(exc, outcomes)
+            raise
         finally:
             source.close()
         return outcomes

@@ -105,7 +105,7 @@ class FlexiClient:
         body = self._request(path, params)
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             raise ErpMalformedResponseError(f"ERP answered {path} with malformed JSON") from None
 
     def _request(self, path: str, params: dict[str, str]) -> bytes:
@@ -118,6 +118,8 @@ class FlexiClient:
                 problem = f"timed out after {self.config.timeout_seconds:g} s"
             except httpx.TransportError as exc:
                 problem = f"connection failed ({type(exc).__name__})"
+            except httpx.RequestError as exc:  # undecodable body (a proxy's bad gzip), endless redirects
+                problem = f"unusable answer ({type(exc).__name__})"
             else:
                 if status not in RETRYABLE_STATUS:
                     return self._checked(status, body, where)
@@ -163,9 +165,10 @@ def _too_big(where: str, cap: int) -> ErpIncompleteReadError:
 class Pager:
     """Proves a paged read whole, or says what was wrong.
 
-    Rows are asked for ``order=id`` with ``add-row-count``: every page must fit its ``limit``, ids must
-    rise (a server ignoring ``start`` sends the first rows again), ``@rowCount`` must stay the same
-    through the read, and the rows sent must add up to it. Memory stays flat: only the last id is kept.
+    Rows are asked for ``order=id`` with ``add-row-count``: every page must fit its ``limit``, every row
+    must carry a numeric id and ids must rise (a server ignoring ``start`` sends the first rows again),
+    ``@rowCount`` must stay the same through the read, and the rows sent must add up to it. Memory stays
+    flat: only the last id is kept.
     """
 
     def __init__(self, limit: int, max_rows: int) -> None:
@@ -207,7 +210,9 @@ class Pager:
             raw = row.get("id")
             text = str(raw) if raw is not None else ""
             if not text.isdigit():
-                continue  # no numeric id to order by: the count checks still apply
+                raise ErpIncompleteReadError(
+                    f"the ERP sent a row without a numeric id ({text[:20]!r}): cannot prove its pages distinct"
+                )
             current = int(text)
             if current <= self.last_id:
                 raise ErpIncompleteReadError(

@@ -261,8 +261,24 @@ class Execution(models.Model):
 
     @property
     def looks_at_now(self) -> bool:
-        """False for a run over a past date or overridden parameters: it stores results, changes no alert."""
-        return self.context.get("looks_at_now", True) is not False
+        """False for a run over a past date or overridden parameters: it stores results, changes no alert.
+
+        Read from what the run recorded and, for runs that ended without recording it (reaped, or whose
+        finish failed), from its parameters against the day it started."""
+        recorded = self.context.get("looks_at_now", True) is not False
+        return recorded and self.parameters_look_at(self.started_at or self.queued_at)
+
+    def parameters_look_at(self, now: datetime) -> bool:
+        """No stock date but the day of ``now`` (in the service's time zone), no parameter overriding the job's:
+        a look at the past (an audit of last month) stores its results and changes nothing."""
+        from django.utils import timezone
+
+        job = self.job
+        today = timezone.localtime(now).date().isoformat()
+        merged = {**job.default_parameters, **self.parameters}
+        if str(merged.get("date") or today) != today:
+            return False
+        return all(key == "date" or job.default_parameters.get(key) == value for key, value in self.parameters.items())
 
     @property
     def has_errors(self) -> bool:

@@ -87,14 +87,8 @@ def incomplete_message(incomplete: list[CheckOutcome], outcomes: list[CheckOutco
 
 
 def looks_at_now(execution: Execution, now: datetime) -> bool:
-    """Only a run that looks at "now" may change alerts: no stock date but today, no parameter overriding
-    the job's own. A look at the past (an audit of last month) stores its results and changes nothing."""
-    job = execution.job
-    today = timezone.localtime(now).date().isoformat()
-    merged = {**job.default_parameters, **execution.parameters}
-    if str(merged.get("date") or today) != today:
-        return False
-    return all(key == "date" or job.default_parameters.get(key) == value for key, value in execution.parameters.items())
+    """Only a run that looks at "now" may change alerts (see :meth:`Execution.parameters_look_at`)."""
+    return execution.parameters_look_at(now)
 
 
 def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:

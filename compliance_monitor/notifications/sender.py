@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 
 from compliance_monitor.alerts.models import Alert, AlertEvent, EventKind
-from compliance_monitor.notifications.models import Delivery, DeliveryStatus
+from compliance_monitor.notifications.models import Channel, Delivery, DeliveryStatus
 from compliance_monitor.notifications.transports import TRANSPORTS, TransportError
 
 log = structlog.get_logger(__name__)
@@ -56,6 +56,8 @@ def _send(delivery_id: int, now: datetime) -> DeliveryStatus | None:
 def _unexpected(delivery: Delivery, exc: Exception) -> TransportError:
     """An unexpected error as a retryable transport error; the Apprise URL (a secret) never in its message."""
     message = f"{type(exc).__name__}: {exc}"
+    if delivery.channel == Channel.APPRISE:  # its errors may quote the service's real URL, token and all: the type only
+        message = f"{type(exc).__name__} (details withheld: they may hold the Apprise URL's secret)"
     secret = delivery.recipient.apprise_url if delivery.recipient else ""
     if secret:
         message = message.replace(secret, "***")

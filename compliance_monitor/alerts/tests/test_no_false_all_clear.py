@@ -184,14 +184,6 @@ def test_item_3_an_accepted_volume_becomes_the_baseline_and_resolves_what_it_hel
         volume.accept_volume(CHECK_NAME, "ZBOZI", by="alice", now=T0 + timedelta(hours=4))
 
 
-def test_item_3_a_read_of_offenders_only_opts_out_of_the_guard(transactional_db: None) -> None:
-    from compliance_monitor.checks import volume as guard
-    from compliance_monitor.checks.base import CheckOutcome
-
-    offenders_only = CheckOutcome("overdue-invoices", "ALL", rows_read=0, volume_guard=False)
-    assert guard.assess(offenders_only) == ""
-
-
 def test_item_4_a_run_over_a_past_date_stores_results_and_changes_no_alert(run: Run, erp: FlexiServer) -> None:
     run(0)
     material = compliance("MATERIAL")

@@ -75,6 +75,15 @@ def test_item_6_the_built_in_secret_key_is_refused_outside_the_embedded_profile(
     assert embedded.returncode == 0, embedded.stderr  # make run on a laptop needs no key
 
 
+def test_item_6_the_embedded_profile_makes_its_own_secret_key_once_0600_never_the_public_one(tmp_path: Path) -> None:
+    show = "import compliance_monitor.settings as s; print(s.SECRET_KEY == s.BUILT_IN_SECRET_KEY, s.SECRET_KEY)"
+    first = run(["-c", show], tmp_path).stdout.split()
+    second = run(["-c", show], tmp_path).stdout.split()
+
+    assert first[0] == "False" and len(first[1]) >= 50 and first == second
+    assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
+
+
 def test_item_6_tls_and_login_throttling_settings_come_from_the_environment(tmp_path: Path) -> None:
     deployed = json.loads(run(["-c", PRINT_SETTINGS], tmp_path, **BEHIND_TLS_PROXY).stdout)
     assert deployed == {

@@ -10,7 +10,12 @@ import pytest
 
 from compliance_monitor.erp import flexi
 from compliance_monitor.erp.client import ErpConfig, FlexiClient
-from compliance_monitor.erp.flexi import ErpDataError, ErpIncompleteReadError, ErpRowCountChangedError
+from compliance_monitor.erp.flexi import (
+    ErpDataError,
+    ErpIncompleteReadError,
+    ErpRowCountChangedError,
+    ErpUnavailableError,
+)
 from compliance_monitor.erp.server import FlexiServer
 from compliance_monitor.erp.tests.conftest import PASSWORD
 
@@ -116,3 +121,24 @@ def test_item_1_a_body_without_a_declared_length_is_cut_off_at_the_byte_cap_whil
     ):
         read(client)
     assert len(sent) <= 5
+
+
+def test_item_1_a_row_without_a_numeric_id_cannot_prove_the_pages_distinct(
+    client: FlexiClient, flexi: FlexiServer
+) -> None:
+    flexi.state.data.values = {("MATERIAL", 3): {"id": None}}
+
+    with pytest.raises(ErpIncompleteReadError, match="a row without a numeric id"):
+        read(client)
+
+
+def test_item_1_an_undecodable_answer_is_an_erp_error_not_a_crash_of_the_run() -> None:
+    def garbled_gzip(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=b"not gzip at all")
+
+    config = ErpConfig("http://erp.invalid", "demo", "api", PASSWORD, retries=0)
+    with (
+        FlexiClient(config, transport=httpx.MockTransport(garbled_gzip)) as client,
+        pytest.raises(ErpUnavailableError, match=r"unusable answer \(DecodingError\)"),
+    ):
+        read(client)

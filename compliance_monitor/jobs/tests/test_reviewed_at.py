@@ -222,3 +222,19 @@ def test_history_shows_when_each_runs_alerts_were_reviewed(compliance, make_exec
     call_command("jobs", "history", "compliance", "--json", stdout=out)
 
     assert '"alerts_reviewed_at": "2026-06-01T12:00:00+00:00"' in out.getvalue()
+
+
+def test_item_3_trigger_wait_never_calls_a_collapsed_read_clean(compliance, worker) -> None:
+    from dataclasses import replace
+
+    def read(rows: int) -> CheckOutcome:
+        clean = CheckOutcome("warehouse.product_types", "ZBOZI", rows_read=rows, volume_guard=True)
+        return replace(clean, rows_label="stock rows")
+
+    worker(read(4000))
+    assert trigger_and_wait()[1] == 0
+    worker(read(0))
+
+    output, code = trigger_and_wait()
+
+    assert code == 2 and "suspect: ZBOZI returned 0 stock rows, usually about 4,000 — not an all-clear" in output

@@ -85,3 +85,20 @@ def test_item_10_the_migration_lets_the_admin_role_manage_recipients_and_windows
     assert created.status_code == 302 and Recipient.objects.filter(name="Stores team").exists()
     assert window.status_code == 302 and MaintenanceWindow.objects.filter(reason="stock-taking").exists()
     assert client.get("/admin/notifications/delivery/").status_code == 200
+
+
+def test_item_10_a_user_given_the_admin_role_later_can_open_the_admin(db: None) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    later = get_user_model().objects.create_user("newadmin", "new@example.com", "pw")
+    later.groups.add(Group.objects.get(name="admin"))
+    client = Client()
+    client.force_login(later)
+
+    assert client.get("/admin/notifications/recipient/").status_code == 200
+    viewer = get_user_model().objects.create_user("viewer2", "v@example.com", "pw")
+    Group.objects.get(name="admin").user_set.add(viewer)  # from the group's side too
+    viewer.refresh_from_db()
+    assert viewer.is_staff

@@ -58,7 +58,8 @@ def test_item_11_a_transport_raising_runtime_error_is_recorded_retried_and_the_b
         1,
         T0 + timedelta(seconds=30),
     )
-    assert "RuntimeError: boom: a bug in the transport" in broken.last_error
+    assert "RuntimeError (details withheld" in broken.last_error  # an Apprise error may quote its URL
+    assert "boom" not in broken.last_error
 
     sender.send_due(now=T0 + timedelta(seconds=30))  # the second and last attempt
     broken.refresh_from_db()
@@ -81,7 +82,7 @@ def test_item_11_a_database_error_recording_the_send_is_retried_not_left_sending
     assert sender.send_due(now=T0) == 1
 
     broken.refresh_from_db()
-    assert broken.status == DeliveryStatus.PENDING and "DatabaseError: disk I/O error" in broken.last_error
+    assert broken.status == DeliveryStatus.PENDING and "DatabaseError (details withheld" in broken.last_error
     assert Delivery.objects.get(pk=inbox.pk).status == DeliveryStatus.SENT
 
 

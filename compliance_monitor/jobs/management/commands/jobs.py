@@ -264,7 +264,7 @@ def execution_summary(execution: Any) -> dict[str, Any]:
 
 EXIT_MEANINGS = {
     EXIT_VIOLATIONS: "the run found violations",
-    EXIT_FAILED: "the run did not succeed",
+    EXIT_FAILED: "the run did not succeed, or read suspiciously few rows",
 }
 
 
@@ -281,9 +281,15 @@ def wait_settled(execution_id: uuid.UUID, *, timeout: float) -> Execution | None
 
 
 def exit_code(execution: Execution) -> int:
-    if execution.status != Status.SUCCEEDED:
+    """0 only for a clean run that can be trusted: a suspect read (its rows collapsed) is no all-clear."""
+    if execution.status != Status.SUCCEEDED or suspect_reads(execution):
         return EXIT_FAILED
     return EXIT_VIOLATIONS if execution.violation_reports else 0
+
+
+def suspect_reads(execution: Execution) -> list[str]:
+    results = execution.check_results.exclude(volume_note="").filter(volume_accepted_at__isnull=True)
+    return list(results.values_list("volume_note", flat=True))
 
 
 def run_report(execution: Execution) -> str:
@@ -296,6 +302,7 @@ def run_report(execution: Execution) -> str:
     ]
     if execution.error_type or execution.error_message:
         lines.append(f"error: {execution.error_type}: {execution.error_message}")
+    lines += [f"suspect: {note} — not an all-clear" for note in suspect_reads(execution)]
     changed = run_alerts.of_run(execution.pk)
     if not changed:
         return "\n".join([*lines, "alerts: none raised, updated or resolved"])
