@@ -93,3 +93,10 @@ def test_a_refused_warehouse_is_incomplete_and_the_others_are_still_evaluated(db
     assert outcomes["MATERIAL"].status == OutcomeStatus.ERROR and "HTTP 403" in outcomes["MATERIAL"].error
     assert outcomes["MATERIAL"].error.startswith("MATERIAL: ") and not outcomes["MATERIAL"].is_success
     assert outcomes["ZBOZI"].status == OutcomeStatus.VIOLATED and outcomes["ZBOZI"].rows_read == 40
+
+
+def test_item_3_the_cli_never_calls_an_empty_warehouse_clean(db: None, erp: FlexiServer) -> None:
+    erp.state.company = Company(products_per_warehouse=0)
+    with pytest.raises(CommandError, match="read 0 rows of MATERIAL: suspect") as caught:
+        call_command("checks", "run", "--warehouse", "MATERIAL", stdout=StringIO())
+    assert caught.value.returncode == 2

@@ -70,6 +70,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(incomplete)} of {len(outcomes)} reports incomplete — {reasons}", returncode=EXIT_ERROR
             )
+        empty = [o.warehouse for o in outcomes if o.volume_guard and o.rows_read == 0]
+        if empty:  # no history here to judge by: an empty warehouse is suspect, never an all-clear
+            raise CommandError(f"read 0 rows of {', '.join(empty)}: suspect, not an all-clear", returncode=EXIT_ERROR)
         violated = sum(not o.is_success for o in outcomes)
         if violated:
             raise CommandError(f"{violated} of {len(outcomes)} reports found violations", returncode=EXIT_VIOLATIONS)
