@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "ninja",  # its bundled Swagger UI, served from our static files (without it the docs page uses a CDN)
+    "compliance_monitor.erp",
     "compliance_monitor.checks",
     "compliance_monitor.jobs",
     "compliance_monitor.alerts",
@@ -295,6 +296,9 @@ CM_ERP_RETRIES = int(env_float("CM_ERP_RETRIES", 3))
 # A scope (one warehouse of a check) read beyond these is incomplete, never a silent pass.
 CM_ERP_MAX_ROWS_PER_SCOPE = int(env_float("CM_ERP_MAX_ROWS_PER_SCOPE", 5_000_000))
 CM_ERP_MAX_RESPONSE_BYTES = int(env_float("CM_ERP_MAX_RESPONSE_BYTES", 64 * 1024 * 1024))
+# Secrets at rest (ERP connection passwords): Fernet keys, comma-separated for rotation (the first encrypts, all
+# decrypt). Required unless the database is SQLite, where one is generated into CM_DATA_DIR/encryption.key (0600).
+CM_ENCRYPTION_KEY = env_list("CM_ENCRYPTION_KEY")
 # Volume guard: a scope reading fewer rows than this fraction of its usual median is suspect.
 CM_VOLUME_GUARD_FRACTION = env_float("CM_VOLUME_GUARD_FRACTION", 0.10)
 CM_VOLUME_GUARD_HISTORY = int(env_float("CM_VOLUME_GUARD_HISTORY", 10))  # last complete reads considered

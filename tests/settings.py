@@ -19,6 +19,8 @@ TEST_ENVIRONMENT = {
     "CM_BEAT_MAX_LOOP_SECONDS": "1",
     "CM_BROKER_POLL_SECONDS": "0.05",
     # The distributed profiles (PostgreSQL, Redis, RabbitMQ) refuse the built-in key; any fixed one will do here.
+    # ERP connection passwords are encrypted with it (required outside SQLite); a fixed test-only Fernet key.
+    "CM_ENCRYPTION_KEY": "WUg98X496doddlaFzqoBHWYmros9WVB7wicFpW9ZMuI=",
     "SECRET_KEY": "test-suite-only-key-not-used-anywhere-else-1c9f0e7a4b2d8e6f3a5c7b9d1e3f5a7c9b1d3e5f",
 }
 for _name, _value in TEST_ENVIRONMENT.items():

@@ -58,6 +58,13 @@ AUDITED = (
     Audited("recipient", "notifications.Recipient", "name", secrets=("apprise_url",)),
     Audited("maintenance", "notifications.MaintenanceWindow", "pk"),
     Audited("token", "api.ApiToken", "prefix", exclude=("key_hash", "last_used_at")),
+    Audited(
+        "connection",
+        "erp.Connection",
+        "name",
+        exclude=("last_test_result", "last_tested_at", "created_at", "updated_at"),
+        secrets=("password_encrypted",),
+    ),
 )
 MODEL_KEYS = tuple(audited.key for audited in AUDITED)
 

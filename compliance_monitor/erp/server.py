@@ -2,9 +2,10 @@
 
 Implements Basic auth, the ``winstrom`` envelope, paging (``limit``/``start``/``add-row-count``),
 ``detail``/``includes`` (expanded or ``code:`` relations), ``/c.json``, ``sklad``, ``skupina-zbozi``
-and ``stav-skladu-k-datu`` (GET, and POST ``…/query.json``), with the documented error shapes — over a
-synthetic company. Faults can be switched on to test the connector: an HTTP status (401, 403, 500…),
-slow answers, malformed JSON, dropped connections, for every request or for the next N.
+and ``stav-skladu-k-datu`` (GET, and POST ``…/query.json``), with the documented error shapes — over one
+or several synthetic companies, each under its own code. Faults can be switched on to test the connector:
+an HTTP status (401, 403, 500…), slow answers, malformed JSON, an HTML page (a login form or a proxy's),
+dropped connections, for every request or for the next N; ``latency_seconds`` delays every answer.
 
 Run it alone (benchmarks, a demo of the real connector)::
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from compliance_monitor.erp.flexi import EVIDENCE_STOCK
 from compliance_monitor.erp.synthetic import Company, Typing
 
 DEFAULT_LIMIT = 20
+LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form method=post>...</form></body></html>"
 
 
 @dataclass
@@ -38,11 +41,12 @@ class Faults:
     status: int | None = None
     delay_seconds: float = 0.0
     malformed: bool = False
+    html: bool = False
     drop: bool = False
     remaining: int | None = None
 
     def take(self) -> Faults | None:
-        if not (self.status or self.delay_seconds or self.malformed or self.drop):
+        if not (self.status or self.delay_seconds or self.malformed or self.html or self.drop):
             return None
         if self.remaining is not None:
             if self.remaining <= 0:
@@ -73,7 +77,11 @@ class DataFaults:
 
 @dataclass
 class FlexiState:
+    """``company`` is the first company (tests swap it); ``companies`` more of them, by code."""
+
     company: Company
+    companies: dict[str, Company] = field(default_factory=dict)
+    latency_seconds: float = 0.0  # before every answer, switchable at any time
     username: str = "api"
     password: str = "secret"  # noqa: S105 — the fake server's own test credential
     typing: Typing = "string"
@@ -81,6 +89,14 @@ class FlexiState:
     data: DataFaults = field(default_factory=DataFaults)
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def of(cls, *companies: Company, **options: Any) -> FlexiState:
+        first, *more = companies
+        return cls(first, companies={company.code: company for company in more}, **options)
+
+    def all_companies(self) -> dict[str, Company]:
+        return {self.company.code: self.company, **self.companies}
 
 
 class FlexiServer(ThreadingHTTPServer):
@@ -98,6 +114,10 @@ class FlexiServer(ThreadingHTTPServer):
     def set_faults(self, **faults: Any) -> None:
         with self.state.lock:
             self.state.faults = Faults(**faults)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that gave up waiting is no error
+            super().handle_error(request, client_address)
 
     def start_in_thread(self) -> FlexiServer:
         threading.Thread(target=self.serve_forever, args=(0.02,), name="flexi-server", daemon=True).start()
@@ -129,6 +149,9 @@ class FlexiHandler(BaseHTTPRequestHandler):
         with state.lock:
             state.requests += 1
             fault = state.faults.take()
+            latency = state.latency_seconds
+        if latency:
+            time.sleep(latency)
         if fault and self._apply(fault):
             return
         try:
@@ -148,6 +171,9 @@ class FlexiHandler(BaseHTTPRequestHandler):
         if fault.drop:
             self.close_connection = True
             self.connection.shutdown(2)  # RST-like: the client sees the connection die mid-request
+            return True
+        if fault.html:
+            self._send_raw(200, LOGIN_PAGE, "text/html")
             return True
         if fault.malformed:
             self._send_raw(200, b'{"winstrom": {"stav-skladu-k-datu": [ {"id": "1", ', "application/json")
@@ -189,16 +215,19 @@ def _query_body(body: bytes) -> dict[str, str]:
 
 
 def route(state: FlexiState, path: str, params: dict[str, str]) -> dict[str, Any]:
+    companies = state.all_companies()
     if path == "/c.json":
-        return _envelope("companies", [{"dbNazev": state.company.code, "nazev": "Synthetic company"}], None)
+        listed = [{"dbNazev": code, "nazev": f"Synthetic company {code}"} for code in companies]
+        return _envelope("companies", listed, None)
     parts = path.strip("/").split("/")
-    if len(parts) < 3 or parts[0] != "c" or parts[1] != state.company.code:
+    company = companies.get(parts[1]) if len(parts) >= 3 and parts[0] == "c" else None
+    if company is None:
         raise ApiError(404, f"Firma {parts[1] if len(parts) > 1 else ''!r} neexistuje")
     evidence = parts[2].removesuffix(".json")
     if evidence == EVIDENCE_STOCK and (len(parts) == 3 or parts[3] == "query.json"):
-        return _stock(state, params)
+        return _stock(state, company, params)
     if evidence == "sklad" and len(parts) == 3:
-        rows = [{"id": _s(state, w.id), "kod": w.code, "nazev": w.name} for w in state.company.warehouses]
+        rows = [{"id": _s(state, w.id), "kod": w.code, "nazev": w.name} for w in company.warehouses]
         return _paged("sklad", rows, params)
     if evidence == "skupina-zbozi" and len(parts) == 3:
         rows = [{"id": _s(state, g.id), "kod": g.code, "nazev": g.name} for g in synthetic.GROUPS]
@@ -206,8 +235,7 @@ def route(state: FlexiState, path: str, params: dict[str, str]) -> dict[str, Any
     raise ApiError(404, f"Evidence {evidence!r} neexistuje")
 
 
-def _stock(state: FlexiState, params: dict[str, str]) -> dict[str, Any]:
-    company = state.company
+def _stock(state: FlexiState, company: Company, params: dict[str, str]) -> dict[str, Any]:
     warehouse = company.warehouse(params.get("sklad", ""))
     if warehouse is None:
         raise ApiError(400, f"Sklad {params.get('sklad')!r} nebyl nalezen")

@@ -44,6 +44,11 @@ DEMO_WAREHOUSES = (
     Warehouse(4, "ZBOZI", "Products warehouse", 8),
     Warehouse(20, "POLOTOVARY", "Semi-products warehouse", 7),
 )
+# Another company's stores: other ids, a code of its own, and a code (ZBOZI) it shares with the demo under another id.
+OTHER_WAREHOUSES = (
+    Warehouse(61, "SUROVINY", "Raw materials", 3),
+    Warehouse(62, "ZBOZI", "Finished goods", 8),
+)
 
 
 def _mix(*values: int) -> int:
@@ -69,6 +74,11 @@ class Company:
         """A benchmark company: ``warehouses`` x ``products`` stock rows."""
         stores = tuple(Warehouse(100 + n, f"W{n:03d}", f"Warehouse {n}", GROUPS[n % 4].id) for n in range(warehouses))
         return cls(code="big", warehouses=stores, products_per_warehouse=products, misplaced_percent=2)
+
+    @classmethod
+    def other(cls, code: str, **options: Any) -> Company:
+        """A second company with other warehouses (other ids and codes) and other stock."""
+        return cls(code=code, warehouses=OTHER_WAREHOUSES, seed=2, **options)
 
     def warehouse(self, ref: str) -> Warehouse | None:
         """By numeric id or ``code:KOD``, as the API's ``sklad`` parameter."""

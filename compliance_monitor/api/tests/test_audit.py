@@ -144,3 +144,19 @@ def test_item_13_a_change_from_the_command_line_is_recorded_under_the_callers_na
 
     latest = audit.entries(model="job", name="compliance")[0]
     assert latest["who"] == f"cli:{getpass.getuser()}" and latest["changes"]["cron"][1] == "*/15 * * * *"
+
+
+def test_item_13_a_connection_change_is_audited_without_its_password(alice_api: Api) -> None:
+    body = {"name": "acme", "base_url": "https://erp.acme.example:5434", "company": "acme", "username": "api"}
+    assert alice_api.call("POST", "/connections", {**body, "password": "s3cret-Pa55"}).status_code == 201
+    assert (
+        alice_api.call("PATCH", "/connections/acme", {"password": "n3w-Pa55", "timeout_seconds": 10}).status_code == 200
+    )
+
+    trail = alice_api.call("GET", "/audit?model=connection&object=acme").json()["items"]
+
+    assert [entry["who"] for entry in trail] == ["alice", "alice"]
+    assert trail[0]["changes"]["timeout_seconds"] == [30.0, 10.0]
+    assert trail[0]["changes"]["password_encrypted"] == ["***", "***"]
+    text = str(trail)
+    assert "s3cret-Pa55" not in text and "n3w-Pa55" not in text and "gAAAA" not in text  # nor the Fernet token

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from compliance_monitor.checks.models import WarehouseRule
+from compliance_monitor.erp import connections as erp_connections
 from compliance_monitor.erp import sources
 from compliance_monitor.jobs import services
 from compliance_monitor.notifications.models import Recipient
@@ -82,6 +83,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         now = timezone.now()
+        for connection in erp_connections.ensure_connections(now=now):
+            self.stdout.write(f"ERP connection {connection.name} set up")
         for job in services.ensure_default_jobs(now=now):
             self.stdout.write(f"created default job {job.name} ({job.cron})")
         if sources.is_demo():

@@ -1,0 +1,129 @@
+"""/api/v1/connections — ERP connections: list, create, read, change, delete, test. The password is write-only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import Field
+
+from compliance_monitor.accounts.roles import Role
+from compliance_monitor.api.routers.common import ERRORS, actor
+from compliance_monitor.api.schemas import Body
+from compliance_monitor.erp import connections, probe
+from compliance_monitor.erp.models import Connection
+
+router = Router(tags=["connections"])
+SLUG = r"^[-a-zA-Z0-9_]+$"
+
+
+class ConnectionOut(Schema):
+    name: str
+    title: str
+    is_demo: bool
+    base_url: str
+    company: str
+    username: str
+    has_password: bool = Field(..., description="Whether a password is stored; the password itself is never sent.")
+    verify_tls: bool
+    timeout_seconds: float
+    page_size: int
+    max_concurrent_requests: int = Field(..., description="Stored, not yet enforced.")
+    enabled: bool
+    notes: str
+    last_test_result: dict[str, Any] | None
+    last_tested_at: datetime | None
+
+
+class ConnectionPatch(Body):
+    """Only the fields given change. ``password`` is write-only: given, it replaces the stored one ("" removes it)."""
+
+    title: str | None = Field(None, max_length=200)
+    base_url: str | None = Field(None, max_length=500)
+    company: str | None = Field(None, min_length=1, max_length=100)
+    username: str | None = Field(None, max_length=200)
+    password: str | None = Field(None, max_length=500, json_schema_extra={"writeOnly": True})
+    verify_tls: bool | None = None
+    timeout_seconds: float | None = Field(None, ge=0.1, le=600)
+    page_size: int | None = Field(None, ge=1, le=10_000)
+    max_concurrent_requests: int | None = Field(None, ge=1, le=64)
+    enabled: bool | None = None
+    notes: str | None = Field(None, max_length=5000)
+
+
+class ConnectionIn(ConnectionPatch):
+    name: str = Field(..., min_length=1, max_length=64, pattern=SLUG)
+    base_url: str = Field(..., min_length=1, max_length=500)
+    company: str = Field(..., min_length=1, max_length=100)
+
+
+class StepOut(Schema):
+    name: str
+    ok: bool
+    detail: str
+    seconds: float
+
+
+class ProbeOut(Schema):
+    ok: bool
+    steps: list[StepOut]
+
+
+def connection_or_404(name: str) -> Connection:
+    return get_object_or_404(Connection, name=name)
+
+
+def out(connection: Connection) -> dict[str, Any]:
+    return {name: getattr(connection, name) for name in ConnectionOut.model_fields}
+
+
+@router.get("", response={200: list[ConnectionOut], **ERRORS}, summary="All ERP connections")
+def list_connections(request: HttpRequest) -> list[dict[str, Any]]:
+    actor(request, Role.VIEWER)
+    return [out(connection) for connection in Connection.objects.all()]
+
+
+@router.post("", response={201: ConnectionOut, **ERRORS}, summary="Add an ERP connection")
+def create_connection(request: HttpRequest, body: ConnectionIn) -> Status[dict[str, Any]]:
+    actor(request, Role.ADMIN)
+    fields = body.model_dump(exclude_none=True)
+    try:
+        connection = connections.create_connection(now=timezone.now(), **fields)
+    except connections.ConnectionExistsError as exc:
+        raise HttpError(409, str(exc)) from None
+    return Status(201, out(connection))
+
+
+@router.get("/{name}", response={200: ConnectionOut, **ERRORS}, summary="One ERP connection")
+def get_connection(request: HttpRequest, name: str) -> dict[str, Any]:
+    actor(request, Role.VIEWER)
+    return out(connection_or_404(name))
+
+
+@router.patch("/{name}", response={200: ConnectionOut, **ERRORS}, summary="Change an ERP connection")
+def update_connection(request: HttpRequest, name: str, body: ConnectionPatch) -> dict[str, Any]:
+    actor(request, Role.ADMIN)
+    connection = connection_or_404(name)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    return out(connections.update_connection(connection, now=timezone.now(), **changes))
+
+
+@router.delete("/{name}", response={204: None, **ERRORS}, summary="Remove an ERP connection")
+def delete_connection(request: HttpRequest, name: str) -> Status[None]:
+    actor(request, Role.ADMIN)
+    connections.delete_connection(connection_or_404(name))
+    return Status(204, None)
+
+
+@router.post("/{name}/test", response={200: ProbeOut, **ERRORS}, summary="Test a connection step by step")
+def test_connection(request: HttpRequest, name: str) -> dict[str, Any]:
+    actor(request, Role.OPERATOR)
+    return probe.test_connection(connection_or_404(name), now=timezone.now()).as_json()
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # a view, not a pytest test

@@ -1,0 +1,105 @@
+"""Connection use cases: create, change, remove, and the connections every installation starts with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+
+from compliance_monitor.erp.crypto import UndecryptableSecretError
+from compliance_monitor.erp.models import DEFAULT_NAME, DEMO_NAME, Connection
+
+log = structlog.get_logger(__name__)
+EDITABLE = frozenset(
+    {
+        "title",
+        "base_url",
+        "company",
+        "username",
+        "password",
+        "verify_tls",
+        "timeout_seconds",
+        "page_size",
+        "max_concurrent_requests",
+        "enabled",
+        "notes",
+    }
+)
+
+
+class ConnectionExistsError(Exception):
+    pass
+
+
+def create_connection(*, now: datetime, name: str, **fields: Any) -> Connection:
+    if Connection.objects.filter(name=name).exists():
+        raise ConnectionExistsError(f"a connection named {name!r} exists already")
+    connection = Connection(name=name, created_at=now)
+    return update_connection(connection, now=now, **fields)
+
+
+def update_connection(connection: Connection, *, now: datetime, **fields: Any) -> Connection:
+    """Validate and save; ``password`` sets a new one (``""`` clears it), left out it is kept."""
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    for field, value in fields.items():
+        setattr(connection, field, value)
+    connection.updated_at = now
+    connection.full_clean()
+    connection.save()
+    log.info("erp_connection_saved", connection=connection.name, changed=sorted(set(fields) - {"password"}))
+    return connection
+
+
+def delete_connection(connection: Connection) -> None:
+    log.info("erp_connection_deleted", connection=connection.name)
+    connection.delete()
+
+
+@transaction.atomic
+def ensure_connections(*, now: datetime) -> list[Connection]:
+    """``CM_ERP_URL`` set: create or update the ``default`` connection from ``CM_ERP_*``. Otherwise, when no
+    connection exists at all, the ``demo`` one. Returns what was created or changed."""
+    if settings.CM_ERP_URL:
+        return _ensure_default(now)
+    if Connection.objects.exists():
+        return []
+    demo = Connection(
+        name=DEMO_NAME, title="Built-in demo company", is_demo=True, company="demo", created_at=now, updated_at=now
+    )
+    demo.full_clean()
+    demo.save()
+    return [demo]
+
+
+def _ensure_default(now: datetime) -> list[Connection]:
+    wanted: dict[str, Any] = {
+        "base_url": settings.CM_ERP_URL,
+        "company": settings.CM_ERP_COMPANY,
+        "username": settings.CM_ERP_USER,
+        "verify_tls": settings.CM_ERP_VERIFY_TLS,
+        "timeout_seconds": settings.CM_ERP_TIMEOUT_SECONDS,
+        "page_size": settings.CM_ERP_PAGE_SIZE,
+    }
+    connection = Connection.objects.filter(name=DEFAULT_NAME).first()
+    if connection is None:
+        title = "From CM_ERP_* settings"
+        return [create_connection(now=now, name=DEFAULT_NAME, title=title, password=settings.CM_ERP_PASSWORD, **wanted)]
+    changed = {field: value for field, value in wanted.items() if getattr(connection, field) != value}
+    if _stored_password(connection) != settings.CM_ERP_PASSWORD:
+        changed["password"] = settings.CM_ERP_PASSWORD
+    if not changed:
+        return []
+    return [update_connection(connection, now=now, **changed)]
+
+
+def _stored_password(connection: Connection) -> str | None:
+    """None when the stored one cannot be decrypted (the key changed): CM_ERP_PASSWORD replaces it."""
+    try:
+        return connection.password
+    except UndecryptableSecretError:
+        return None

@@ -1,0 +1,114 @@
+"""``manage.py connections …``: ERP connections on the command line. The password is never an argument."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+from typing import Any, ClassVar
+
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from compliance_monitor import cli
+from compliance_monitor.erp import connections, probe
+from compliance_monitor.erp.models import Connection
+
+EXIT_FAILED = 2
+prompt = getpass.getpass  # a module attribute, so tests can answer the prompt
+
+
+class Command(cli.SubcommandCommand):
+    explain: ClassVar[cli.Explanations] = {
+        Connection.DoesNotExist: lambda exc, o: f"no connection named {o.get('name')!r} (see `connections list`)",
+        connections.ConnectionExistsError: lambda exc, o: str(exc),
+    }
+    help = "ERP connections: list, add, test, remove."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        sub.add_parser("list", help="every connection with its last test").add_argument("--json", action="store_true")
+        # No abbreviations: `--password SECRET` must be an error, not taken for `--password-env`.
+        add = sub.add_parser(
+            "add", help="add a connection (password from --password-env or a prompt)", allow_abbrev=False
+        )
+        add.add_argument("name")
+        add.add_argument("--url", required=True, help="e.g. https://erp.example.com:5434")
+        add.add_argument("--company", required=True, help="the company id in /c/<id>/")
+        add.add_argument("--user", default="", help="the API user")
+        add.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+        add.add_argument("--title", default="")
+        add.add_argument("--no-verify-tls", action="store_true", help="accept any certificate (self-signed)")
+        add.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+        add.add_argument("--page-size", type=int, default=1000)
+        add.add_argument("--notes", default="")
+        test = sub.add_parser("test", help="test a connection step by step; exit 0 ok, 2 failed")
+        test.add_argument("name")
+        test.add_argument("--json", action="store_true")
+        sub.add_parser("remove", help="remove a connection").add_argument("name")
+
+    def do_list(self, options: dict[str, Any]) -> str:
+        rows = list(Connection.objects.all())
+        if options["json"]:
+            return cli.dumps([summary(connection) for connection in rows])
+        headers = ("name", "title", "url", "company", "user", "password", "enabled", "last test", "tested at")
+        return cli.table(headers, [tuple(summary(c).values()) for c in rows])
+
+    def do_add(self, options: dict[str, Any]) -> str:
+        connection = connections.create_connection(
+            now=timezone.now(),
+            name=options["name"],
+            title=options["title"],
+            base_url=options["url"],
+            company=options["company"],
+            username=options["user"],
+            password=self._password(options),
+            verify_tls=not options["no_verify_tls"],
+            timeout_seconds=options["timeout"],
+            page_size=options["page_size"],
+            notes=options["notes"],
+        )
+        return f"added {connection.name} ({connection.base_url}, company {connection.company}); test it: " + (
+            f"`manage.py connections test {connection.name}`"
+        )
+
+    @staticmethod
+    def _password(options: dict[str, Any]) -> str:
+        variable = options["password_env"]
+        if variable is None:
+            return str(prompt(f"Password of {options['user'] or 'the API user'} (empty: none): "))
+        if variable not in os.environ:
+            raise CommandError("the environment variable named by --password-env is not set")
+        return os.environ[variable]
+
+    def do_test(self, options: dict[str, Any]) -> str:
+        result = probe.test_connection(Connection.objects.get(name=options["name"]), now=timezone.now())
+        report = cli.dumps(result.as_json()) if options["json"] else steps_report(result)
+        if result.ok:
+            return report
+        self.stdout.write(report)
+        raise CommandError(f"connection {options['name']!r} does not work", returncode=EXIT_FAILED)
+
+    def do_remove(self, options: dict[str, Any]) -> str:
+        connections.delete_connection(Connection.objects.get(name=options["name"]))
+        return f"removed {options['name']}"
+
+
+def summary(connection: Connection) -> dict[str, Any]:
+    result = connection.last_test_result
+    return {
+        "name": connection.name,
+        "title": connection.title,
+        "url": "(built-in demo)" if connection.is_demo else connection.base_url,
+        "company": connection.company,
+        "user": connection.username,
+        "password": "set" if connection.has_password else "none",
+        "enabled": connection.enabled,
+        "last_test": None if result is None else ("ok" if result.get("ok") else "failed"),
+        "tested_at": connection.last_tested_at,
+    }
+
+
+def steps_report(result: probe.ProbeResult) -> str:
+    lines = [f"{'✓' if step.ok else '✗'} {step.name:<13} {step.detail} ({step.seconds:.3f} s)" for step in result.steps]
+    return "\n".join([*lines, "ok" if result.ok else "FAILED"])

@@ -1,0 +1,99 @@
+"""An ERP connection as data: one ABRA Flexi company on one server, its password encrypted at rest."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
+from django.db import models
+from django.utils import timezone
+
+from compliance_monitor.erp import crypto
+from compliance_monitor.erp.client import ErpConfig
+
+DEMO_NAME, DEFAULT_NAME = "demo", "default"
+company_code = RegexValidator(
+    r"^[A-Za-z0-9_.-]+$", "a Flexi company id: letters, digits, '_', '.' or '-' (as in /c/<company>/)"
+)
+
+
+def validate_base_url(value: str) -> None:
+    URLValidator(schemes=["http", "https"], message="an http:// or https:// URL, e.g. https://erp.example.com:5434")(
+        value
+    )
+    if "@" in urlsplit(value).netloc:
+        raise ValidationError("no user or password in the URL: they have their own fields")
+
+
+class Connection(models.Model):
+    name = models.SlugField(max_length=64, unique=True, help_text="How jobs and commands name this connection.")
+    title = models.CharField(max_length=200, blank=True)
+    is_demo = models.BooleanField(
+        default=False, editable=False, help_text="The built-in demo company: answers in-process, no network."
+    )
+    base_url = models.CharField(
+        "base URL", max_length=500, blank=True, validators=[validate_base_url], help_text="e.g. https://erp:5434"
+    )
+    company = models.CharField(max_length=100, validators=[company_code], help_text="The company id in /c/<id>/.")
+    username = models.CharField("API user", max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True, editable=False)  # Fernet token; never the plain text
+    verify_tls = models.BooleanField("verify TLS", default=True, help_text="Off only for a self-signed certificate.")
+    timeout_seconds = models.FloatField(default=30.0, validators=[MinValueValidator(0.1), MaxValueValidator(600)])
+    page_size = models.PositiveIntegerField(default=1000, validators=[MinValueValidator(1), MaxValueValidator(10_000)])
+    max_concurrent_requests = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(64)],
+        help_text="Stored, not yet enforced: runs still read the ERP one request at a time.",
+    )
+    enabled = models.BooleanField(default=True)
+    notes = models.TextField(blank=True)
+    last_test_result = models.JSONField(null=True, blank=True, editable=False)
+    last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def password(self) -> str:
+        """The plain password, decrypted on use (never stored, printed or logged)."""
+        if not self.password_encrypted:
+            return ""
+        try:
+            return crypto.decrypt(self.password_encrypted)
+        except crypto.UndecryptableSecretError as exc:
+            raise crypto.UndecryptableSecretError(f"connection {self.name!r}: {exc}") from None
+
+    @password.setter
+    def password(self, plain: str) -> None:
+        self.password_encrypted = crypto.encrypt(plain) if plain else ""
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_encrypted)
+
+    def clean(self) -> None:
+        if not self.is_demo and not self.base_url:
+            raise ValidationError({"base_url": "a connection to a server needs its URL"})
+
+    def to_erp_config(self, **overrides: Any) -> ErpConfig:
+        values: dict[str, Any] = {
+            "url": self.base_url,
+            "company": self.company,
+            "username": self.username,
+            "password": self.password,
+            "verify_tls": self.verify_tls,
+            "timeout_seconds": self.timeout_seconds,
+            "page_size": self.page_size,
+            "retries": settings.CM_ERP_RETRIES,
+            "max_rows_per_scope": settings.CM_ERP_MAX_ROWS_PER_SCOPE,
+            "max_response_bytes": settings.CM_ERP_MAX_RESPONSE_BYTES,
+        }
+        return ErpConfig(**{**values, **overrides})
