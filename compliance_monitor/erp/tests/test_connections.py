@@ -47,7 +47,10 @@ def test_the_password_is_in_no_repr_str_or_erp_config_repr(db: None) -> None:
         assert PASSWORD not in text
 
 
-def test_without_a_configured_key_sqlite_generates_one_0600_in_the_data_folder_once(tmp_path: Path) -> None:
+def test_without_a_configured_key_sqlite_generates_one_0600_in_the_data_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", "django.db.backends.sqlite3")  # on either profile
     with override_settings(CM_ENCRYPTION_KEY=[], DATA_DIR=tmp_path):
         token = crypto.encrypt(PASSWORD)
         key_file = tmp_path / crypto.KEY_FILE_NAME
