@@ -17,14 +17,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from compliance_monitor.accounts.access import alert_actor, visible_alerts
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.alerts import services, volume
 from compliance_monitor.alerts.models import Alert, AlertType
-from compliance_monitor.api.routers.common import ERRORS, actor
+from compliance_monitor.api.routers.common import ERRORS, BoundedPages, actor
 from compliance_monitor.api.schemas import (
     AlertDetailOut,
     AlertOut,
@@ -35,14 +35,6 @@ from compliance_monitor.api.schemas import (
 )
 
 router = Router(tags=["alerts"])
-
-
-class BoundedPages(PageNumberPagination):
-    """Pages with limits: an absurd page number is a 422, not a database overflow."""
-
-    class Input(Schema):
-        page: int = Field(1, ge=1, le=1_000_000)
-        page_size: int | None = Field(None, ge=1, le=500)
 
 
 class AlertFilters(Schema):

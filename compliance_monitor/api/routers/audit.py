@@ -8,20 +8,14 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from compliance_monitor.accounts import audit
 from compliance_monitor.accounts.roles import Role
-from compliance_monitor.api.routers.common import ERRORS, actor
+from compliance_monitor.api.routers.common import ERRORS, BoundedPages, actor
 
 router = Router(tags=["audit"])
-
-
-class AuditPages(PageNumberPagination):
-    class Input(Schema):
-        page: int = Field(1, ge=1, le=1_000_000)
-        page_size: int | None = Field(None, ge=1, le=500)
 
 
 class AuditFilters(Schema):
@@ -47,7 +41,7 @@ class AuditEntryOut(Schema):
 
 
 @router.get("", response={200: list[AuditEntryOut], **ERRORS}, summary="Configuration changes, newest first")
-@paginate(AuditPages, page_size=50)
+@paginate(BoundedPages, page_size=50)
 def list_audit(request: HttpRequest, filters: Query[AuditFilters]) -> audit.Trail:
     actor(request, Role.ADMIN)
     return audit.entries(model=filters.model, name=filters.object)
