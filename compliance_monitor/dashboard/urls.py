@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth
 from django.urls import path
 
 from compliance_monitor.dashboard.views import alerts, audit, inbox, jobs, overview, runs
+from compliance_monitor.dashboard.views import connections as connection_views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -29,4 +30,8 @@ urlpatterns = [
     path("notifications/read-all", inbox.mark_all_read, name="inbox_read_all"),
     path("notifications/<int:message_id>/read", inbox.mark_read, name="inbox_read"),
     path("audit/", audit.audit_log, name="audit"),
+    path("connections/", connection_views.connection_list, name="connections"),
+    path("connections/add", connection_views.connection_add, name="connection_add"),
+    path("connections/<slug:name>/", connection_views.connection_detail, name="connection"),
+    path("connections/<slug:name>/test", connection_views.connection_test, name="connection_test"),
 ]
