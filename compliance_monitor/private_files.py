@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,3 +26,22 @@ def read_or_create(path: Path, make: Callable[[], str]) -> str:
     finally:
         temporary.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only, with no moment when anyone else could read it.
+
+    The content goes to a new file that is 0600 from birth (``mkstemp``: O_CREAT|O_EXCL, mode 0600), which then
+    replaces ``path`` in one rename — so an old file, or a symlink planted at ``path``, is replaced, never written
+    through.
+    """
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance_monitor.erp import probe
-from compliance_monitor.erp.models import Connection
+from compliance_monitor.erp.models import CONNECTION_SETTINGS, Connection
 
 
 class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -24,21 +24,7 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Connection
-        fields = (
-            "name",
-            "title",
-            "base_url",
-            "company",
-            "username",
-            "password",
-            "clear_password",
-            "verify_tls",
-            "timeout_seconds",
-            "page_size",
-            "max_concurrent_requests",
-            "enabled",
-            "notes",
-        )
+        fields = ("name", *CONNECTION_SETTINGS, "clear_password")
 
     def clean(self) -> dict[str, Any]:
         """A new password goes onto the instance encrypted (before the model is validated and saved)."""

@@ -10,24 +10,10 @@ from django.conf import settings
 from django.db import transaction
 
 from compliance_monitor.erp.crypto import UndecryptableSecretError
-from compliance_monitor.erp.models import DEFAULT_NAME, DEMO_NAME, Connection
+from compliance_monitor.erp.models import CONNECTION_SETTINGS, DEFAULT_NAME, DEMO_NAME, Connection
 
 log = structlog.get_logger(__name__)
-EDITABLE = frozenset(
-    {
-        "title",
-        "base_url",
-        "company",
-        "username",
-        "password",
-        "verify_tls",
-        "timeout_seconds",
-        "page_size",
-        "max_concurrent_requests",
-        "enabled",
-        "notes",
-    }
-)
+EDITABLE = frozenset(CONNECTION_SETTINGS)
 
 
 class ConnectionExistsError(Exception):

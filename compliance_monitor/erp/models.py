@@ -28,6 +28,23 @@ def validate_base_url(value: str) -> None:
         raise ValidationError("no user or password in the URL: they have their own fields")
 
 
+# What an administrator sets on a connection (the password write-only): one list for the service, the admin and
+# the forms.
+CONNECTION_SETTINGS = (
+    "title",
+    "base_url",
+    "company",
+    "username",
+    "password",
+    "verify_tls",
+    "timeout_seconds",
+    "page_size",
+    "max_concurrent_requests",
+    "enabled",
+    "notes",
+)
+
+
 class Connection(models.Model):
     name = models.SlugField(max_length=64, unique=True, help_text="How jobs and commands name this connection.")
     title = models.CharField(max_length=200, blank=True)

@@ -25,7 +25,6 @@ from compliance_monitor.jobs.signals import execution_finished
 
 log = structlog.get_logger(__name__)
 SYSTEM = "system"
-LOOKS_AT_NOW = "looks_at_now"  # False in the context of a run over a past date or overridden parameters
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,6 @@ class Result:
     error_type: str = ""
     error_message: str = ""
     error_traceback: str = ""
-    current: bool = True  # the run looked at "now": its complete scopes may change alerts
 
     @classmethod
     def from_exception(cls, status: Status, exc: BaseException, outcomes: list[CheckOutcome] | None = None) -> Result:
@@ -155,11 +153,9 @@ def _record_result(execution: Execution, result: Result, now: datetime) -> None:
     execution.total_reports = len(outcomes)
     execution.successful_reports = sum(1 for outcome in outcomes if outcome.is_success)
     execution.violation_reports = sum(1 for outcome in outcomes if outcome.violations)
-    if not result.current:
-        execution.context = {**execution.context, LOOKS_AT_NOW: False}
     execution.save()
     if outcomes:
-        store_outcomes(execution, outcomes, current=result.current)
+        store_outcomes(execution, outcomes, current=execution.looks_at_now)
 
 
 def _update_job_counters(job: Job, execution: Execution, now: datetime) -> None:

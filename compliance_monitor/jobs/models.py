@@ -261,12 +261,8 @@ class Execution(models.Model):
 
     @property
     def looks_at_now(self) -> bool:
-        """False for a run over a past date or overridden parameters: it stores results, changes no alert.
-
-        Read from what the run recorded and, for runs that ended without recording it (reaped, or whose
-        finish failed), from its parameters against the day it started."""
-        recorded = self.context.get("looks_at_now", True) is not False
-        return recorded and self.parameters_look_at(self.started_at or self.queued_at)
+        """False for a run over a past date or overridden parameters: it stores results, changes no alert."""
+        return self.parameters_look_at(self.started_at or self.queued_at)
 
     def parameters_look_at(self, now: datetime) -> bool:
         """No stock date but the day of ``now`` (in the service's time zone), no parameter overriding the job's:

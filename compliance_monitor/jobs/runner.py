@@ -6,7 +6,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -58,22 +57,18 @@ def _run_claimed(execution: Execution, clock: Clock) -> Status:
 
 
 def _evaluate(execution: Execution, clock: Clock) -> Result:
-    now = clock()
-    current = looks_at_now(execution, now)
     try:
-        outcomes = [finite_or_incomplete(outcome) for outcome in run_checks(execution, now)]
+        outcomes = [finite_or_incomplete(outcome) for outcome in run_checks(execution, clock())]
     except SoftTimeLimitExceeded as exc:
-        return replace(Result.from_exception(Status.TIMED_OUT, exc, partial_outcomes(exc)), current=current)
+        return Result.from_exception(Status.TIMED_OUT, exc, partial_outcomes(exc))
     except Exception as exc:  # any check error fails the run, with its traceback and what was found before
         log.exception("execution_check_failed", error_type=type(exc).__name__)
-        return replace(Result.from_exception(Status.FAILED, exc, partial_outcomes(exc)), current=current)
+        return Result.from_exception(Status.FAILED, exc, partial_outcomes(exc))
     incomplete = [outcome for outcome in outcomes if outcome.error]
     if incomplete:
         log.warning("execution_incomplete_scopes", scopes=[o.warehouse for o in incomplete])
-        return Result(
-            Status.FAILED, tuple(outcomes), INCOMPLETE, incomplete_message(incomplete, outcomes), current=current
-        )
-    return Result(Status.SUCCEEDED, tuple(outcomes), current=current)
+        return Result(Status.FAILED, tuple(outcomes), INCOMPLETE, incomplete_message(incomplete, outcomes))
+    return Result(Status.SUCCEEDED, tuple(outcomes))
 
 
 INCOMPLETE = "IncompleteRead"
@@ -84,11 +79,6 @@ def incomplete_message(incomplete: list[CheckOutcome], outcomes: list[CheckOutco
     scopes = ", ".join(o.warehouse for o in incomplete)
     reasons = "; ".join(o.error for o in incomplete)
     return f"{len(incomplete)} of {len(outcomes)} scopes not read whole ({scopes}) — {reasons}"
-
-
-def looks_at_now(execution: Execution, now: datetime) -> bool:
-    """Only a run that looks at "now" may change alerts (see :meth:`Execution.parameters_look_at`)."""
-    return execution.parameters_look_at(now)
 
 
 def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:

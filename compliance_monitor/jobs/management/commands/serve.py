@@ -6,7 +6,6 @@ import contextlib
 import os
 import secrets
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from compliance_monitor.erp import connections as erp_connections
 from compliance_monitor.erp import sources
 from compliance_monitor.jobs import services
 from compliance_monitor.notifications.models import Recipient
+from compliance_monitor.private_files import write_private
 from compliance_monitor.supervisor import Child, Supervisor
 
 # Ticks and sweeps take milliseconds: let the control worker take many at once, or a burst of due jobs
@@ -49,25 +49,6 @@ def secure_sqlite(path: Path) -> None:
     for file in [path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIBLINGS)]:
         if file.exists():
             file.chmod(0o600)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by the owner only, with no moment when anyone else could read it.
-
-    The content goes to a new file that is 0600 from birth (``mkstemp``: O_CREAT|O_EXCL, mode 0600), which then
-    replaces ``path`` in one rename — so an old file, or a symlink planted at ``path``, is replaced, never written
-    through.
-    """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class Command(BaseCommand):
