@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "ninja",  # its bundled Swagger UI, served from our static files (without it the docs page uses a CDN)
+    "compliance_monitor.accounts",
     "compliance_monitor.erp",
     "compliance_monitor.checks",
     "compliance_monitor.jobs",

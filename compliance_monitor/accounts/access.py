@@ -1,19 +1,108 @@
-"""Who sees and acts on which alerts — shared by the API and the dashboard so both refuse alike.
+"""Who sees and acts on what — shared by the API and the dashboard so both refuse alike.
 
-Anyone with a role sees every alert; a warehouse's manager (an active notification recipient for it)
-sees and acts on that warehouse's alerts even without a role. Acting otherwise needs the operator role.
+Roles: anyone with a role sees every alert; a warehouse's manager (an active notification recipient for it)
+sees and acts on that warehouse's alerts even without a role — a recipient with a connection manages its codes in
+that company only, one without in every company. Acting otherwise needs the operator role.
+
+Companies: a user with :class:`~compliance_monitor.accounts.models.ConnectionAccess` rows is *limited* to those
+connections; whatever their role, they see and act only there (no rows, or a superuser: every connection).
+
+* Another company's job, run, alert or connection is a 404 for a limited user, as if it did not exist: its name
+  never leaks (``require_connection`` and the ``visible_*`` querysets behind every ``…_or_404``).
+* Alerts of no connection (installation-wide: ``Alert.connection == ""``) are seen by unlimited users only.
+* What spans every company — the configuration audit, cleaning up old alerts — is refused to a limited user with a
+  403 (``require_every_connection``): it cannot be narrowed without guessing which company an entry was about.
+* A limited user's inbox shows only the messages of alerts in their companies (``visible_inbox``).
+
+Everything a request asks several times is read once per user object (as ``roles.py`` does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 
-from compliance_monitor.accounts.roles import Role, managed_warehouses, require, role_of
+from compliance_monitor.accounts.models import ConnectionAccess
+from compliance_monitor.accounts.roles import ManagedWarehouse, Role, managed_warehouses, manages, require, role_of
 from compliance_monitor.alerts.models import Alert
+from compliance_monitor.erp.models import Connection
+from compliance_monitor.jobs.models import Execution, Job
+from compliance_monitor.notifications.models import InboxMessage
+
+M = TypeVar("M", bound=Model)
+CONNECTIONS_CACHE = "_cm_connections_cache"
+
+
+# --- companies -------------------------------------------------------------------------------------------------
+
+
+def visible_connections(user: Any) -> frozenset[str] | None:
+    """Names of the connections ``user`` may see; None: every connection (no limit, or a superuser).
+
+    Nobody signed in: none (an empty set). Read once per user object.
+    """
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    if user.is_superuser:
+        return None
+    if not hasattr(user, CONNECTIONS_CACHE):
+        names = frozenset(ConnectionAccess.objects.filter(user=user).values_list("connection__name", flat=True))
+        setattr(user, CONNECTIONS_CACHE, names or None)
+    names_or_all: frozenset[str] | None = getattr(user, CONNECTIONS_CACHE)
+    return names_or_all
+
+
+def is_limited(user: Any) -> bool:
+    return visible_connections(user) is not None
+
+
+def may_see_connection(user: Any, name: str) -> bool:
+    """Whether ``user`` may see the connection named ``name``; "" (installation-wide) only when unlimited."""
+    names = visible_connections(user)
+    return names is None or name in names
+
+
+def require_connection(user: Any, name: str) -> None:
+    """A 404 for a connection ``user`` may not see, as for one that does not exist (its name is not confirmed)."""
+    if not may_see_connection(user, name):
+        raise Http404(f"no connection named {name!r}")
+
+
+def require_every_connection(user: Any, what: str) -> None:
+    """A 403 for a limited user: ``what`` ("the configuration audit") spans every company."""
+    names = visible_connections(user)
+    if names is not None:
+        raise PermissionDenied(f"{what} spans every company; your access is limited to {', '.join(sorted(names))}")
+
+
+def within(user: Any, rows: QuerySet[M], connection_field: str) -> QuerySet[M]:
+    """``rows`` narrowed to the user's connections. ``connection_field`` names a row's connection *by name*:
+    ``"connection__name"`` through a foreign key, ``"connection"`` for a name column (alerts, check results)."""
+    names = visible_connections(user)
+    return rows if names is None else rows.filter(**{f"{connection_field}__in": names})
+
+
+def visible_connection_rows(user: Any) -> QuerySet[Connection]:
+    """The ERP connections ``user`` may see (lists, and ``get_object_or_404(..., name=name)``)."""
+    return within(user, Connection.objects.all(), "name")
+
+
+def visible_jobs(user: Any) -> QuerySet[Job]:
+    """The jobs of the connections ``user`` may see (lists, and ``get_object_or_404(..., name=name)``)."""
+    return within(user, Job.objects.all(), "connection__name")
+
+
+def visible_executions(user: Any) -> QuerySet[Execution]:
+    """The runs of the jobs ``user`` may see."""
+    return within(user, Execution.objects.all(), "job__connection__name")
+
+
+# --- roles and alerts ------------------------------------------------------------------------------------------
 
 
 def actor(user: Any, role: Role) -> str:
@@ -28,13 +117,26 @@ def run_actor(user: Any, *, force: bool, parameters: object) -> str:
     return actor(user, Role.ADMIN if force or parameters else Role.OPERATOR)
 
 
+def managed_scope(managed: frozenset[ManagedWarehouse]) -> Q:
+    """The alerts of these warehouses, each in its company (or in every company)."""
+    everywhere = sorted(entry.code for entry in managed if not entry.connection)
+    scope = Q(warehouse__in=everywhere) if everywhere else Q(pk__in=[])
+    for connection in sorted({entry.connection for entry in managed if entry.connection}):
+        codes = sorted(entry.code for entry in managed if entry.connection == connection)
+        scope |= Q(connection=connection, warehouse__in=codes)
+    return scope
+
+
 def visible_alerts(user: Any) -> QuerySet[Alert]:
+    """Every alert for a role, a manager's warehouses' alerts otherwise — in the user's connections only."""
     if (role_of(user) or 0) >= Role.VIEWER:
-        return Alert.objects.all()
-    warehouses = managed_warehouses(user)
-    if not warehouses:
-        require(user, Role.VIEWER)  # raises, naming the role needed
-    return Alert.objects.filter(warehouse__in=warehouses)
+        alerts = Alert.objects.all()
+    else:
+        managed = managed_warehouses(user)
+        if not managed:
+            require(user, Role.VIEWER)  # raises, naming the role needed
+        alerts = Alert.objects.filter(managed_scope(managed))
+    return within(user, alerts, "connection")
 
 
 def may_act_on(user: Any, alert: Alert) -> bool:
@@ -43,18 +145,71 @@ def may_act_on(user: Any, alert: Alert) -> bool:
 
 
 def actionable(user: Any) -> Callable[[Alert], bool]:
-    """``may_act_on`` for many alerts: the user's role and warehouses are read once."""
+    """``may_act_on`` for many alerts: the user's role, warehouses and connections are read once."""
+    names = visible_connections(user)
+
+    def seen(alert: Alert) -> bool:
+        return names is None or alert.connection in names
+
     if (role_of(user) or 0) >= Role.OPERATOR:
-        return lambda alert: True
-    warehouses = managed_warehouses(user)
-    return lambda alert: bool(alert.warehouse) and alert.warehouse in warehouses
+        return seen
+    managed = managed_warehouses(user)
+    return lambda alert: seen(alert) and manages(managed, alert.connection, alert.warehouse)
 
 
 def alert_actor(user: Any, alert: Alert) -> str:
-    """Operators act on any alert; a warehouse's manager on that warehouse's alerts."""
-    if alert.warehouse and alert.warehouse in managed_warehouses(user):
+    """Operators act on any alert of their connections; a warehouse's manager on that warehouse's alerts."""
+    if not may_see_connection(user, alert.connection):
+        raise Http404("no such alert")  # another company's: not revealed
+    if manages(managed_warehouses(user), alert.connection, alert.warehouse):
         return str(user.get_username())
     try:
         return actor(user, Role.OPERATOR)
     except PermissionDenied as exc:
-        raise PermissionDenied(f"{exc}, or to manage warehouse {alert.warehouse or '-'}") from None
+        where = f"{alert.warehouse} ({alert.connection})" if alert.connection else alert.warehouse
+        raise PermissionDenied(f"{exc}, or to manage warehouse {where or '-'}") from None
+
+
+# --- the inbox -------------------------------------------------------------------------------------------------
+
+
+def visible_inbox(user: Any) -> QuerySet[InboxMessage]:
+    """The user's own in-app messages; a limited user's only of alerts in their connections (a message whose
+    alert is gone, or of an installation-wide alert, is shown to unlimited users only)."""
+    return within(user, InboxMessage.objects.filter(user=user), "alert__connection")
+
+
+def unread_count(user: Any) -> int:
+    return visible_inbox(user).filter(read_at__isnull=True).count()
+
+
+# --- setting a limit -------------------------------------------------------------------------------------------
+
+
+def limit_user(user: Any, names: Iterable[str] | None) -> frozenset[str] | None:
+    """Limit ``user`` to the connections named ``names`` (None: every connection); returns the new limit.
+
+    Replaces the user's rows in one transaction (each row added or removed is in the configuration audit).
+    A superuser sees every company whatever the rows say, so limiting one is refused; so is an empty list
+    (it would read as "no limit") and a name no connection has.
+    """
+    wanted = None if names is None else frozenset(names)
+    if wanted is not None and user.is_superuser:
+        raise ValidationError({"user": [f"{user.get_username()} is a superuser and sees every company"]})
+    if wanted is not None and not wanted:
+        raise ValidationError({"connection": ["name at least one connection, or lift the limit"]})
+    found = {c.name: c for c in Connection.objects.filter(name__in=wanted or ())}
+    unknown = sorted((wanted or frozenset()) - set(found))
+    if unknown:
+        raise ValidationError({"connection": [f"no connection named {', '.join(map(repr, unknown))}"]})
+    with transaction.atomic():
+        rows = ConnectionAccess.objects.filter(user=user).select_related("connection")
+        for row in rows:
+            if wanted is None or row.connection.name not in wanted:
+                row.delete()  # one by one, so each removal is audited
+        held = set(rows.values_list("connection__name", flat=True))
+        for name in sorted(set(found) - held):
+            ConnectionAccess.objects.create(user=user, connection=found[name])
+    if hasattr(user, CONNECTIONS_CACHE):
+        delattr(user, CONNECTIONS_CACHE)
+    return visible_connections(user)

@@ -1,5 +1,5 @@
-"""Config audit: who changed which job, warehouse rule, recipient, maintenance window or API token — when, and
-every field before → after (django-auditlog).
+"""Config audit: who changed which job, warehouse rule, recipient, maintenance window, API token, ERP connection or
+user's access per company — when, and every field before → after (django-auditlog).
 
 Only configuration is audited: a job's run counters, lease and next run change at every run and are left
 out; a token's hash is never recorded and a recipient's Apprise URL (it holds webhook tokens) is masked.
@@ -40,6 +40,7 @@ class Audited:
     fields: tuple[str, ...] = ()  # audited fields; empty: every concrete field but the id and ``exclude``
     exclude: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()  # audited as changed, never with their value
+    repr_of: str = "{}"  # how an object's repr holds its ``?object=`` name: finds deleted ones too
 
     @property
     def model_class(self) -> type[Model]:
@@ -65,6 +66,8 @@ AUDITED = (
         exclude=("last_test_result", "last_tested_at", "created_at", "updated_at"),
         secrets=("password_encrypted",),
     ),
+    # A user's access per company (``accounts.ConnectionAccess``): ?object=USERNAME; "clerk → a" as its repr.
+    Audited("access", "accounts.ConnectionAccess", "user__username", repr_of="{} → "),
 )
 MODEL_KEYS = tuple(audited.key for audited in AUDITED)
 
@@ -120,7 +123,9 @@ def _scope(audited: Audited, name: str | None) -> Q:
     if audited.lookup == "pk":
         return scope & Q(object_pk=name)
     live = audited.model_class._default_manager.filter(**{audited.lookup: name}).values_list("pk", flat=True)
-    return scope & (Q(object_pk__in=[str(pk) for pk in live]) | Q(object_repr=name))  # repr: deleted since
+    named = audited.repr_of.format(name)  # the repr finds objects deleted since
+    deleted = Q(object_repr=named) if audited.repr_of == "{}" else Q(object_repr__startswith=named)
+    return scope & (Q(object_pk__in=[str(pk) for pk in live]) | deleted)
 
 
 class Trail:

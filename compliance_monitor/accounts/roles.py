@@ -6,13 +6,14 @@
   cleans up, manages tokens and recipients.
 
 Anyone signed in reads and marks read their own in-app messages; a warehouse's manager (an active
-recipient for it) sees and acts on that warehouse's alerts without a role (``access.py``).
+recipient for it) sees and acts on that warehouse's alerts without a role (``access.py``). A role may be limited
+to some connections (companies): ``access.visible_connections``.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 
@@ -47,15 +48,42 @@ def role_of(user: Any) -> Role | None:
     return role
 
 
-def managed_warehouses(user: Any) -> frozenset[str]:
-    """Warehouses whose manager this user is (through an active notification recipient)."""
+class ManagedWarehouse(NamedTuple):
+    """Warehouse ``code`` of the connection named ``connection``; ``connection`` "": that code in every company."""
+
+    connection: str
+    code: str
+
+    def __str__(self) -> str:  # the header's "manager of ZBOZI (a), MATERIAL"
+        return f"{self.code} ({self.connection})" if self.connection else self.code
+
+    def covers(self, connection: str, warehouse: str) -> bool:
+        """Whether this is the warehouse ``warehouse`` of the connection named ``connection``."""
+        return bool(warehouse) and warehouse == self.code and self.connection in ("", connection)
+
+
+def managed_warehouses(user: Any) -> frozenset[ManagedWarehouse]:
+    """Warehouses whose manager this user is (through an active notification recipient), each in its company:
+    a recipient with a connection manages its codes in that company only, one without in every company."""
     if user is None or not user.is_authenticated:
         return frozenset()
     if not hasattr(user, WAREHOUSES_CACHE):
-        lists = Recipient.objects.filter(user=user, active=True).values_list("warehouses", flat=True)
-        setattr(user, WAREHOUSES_CACHE, frozenset(c for codes in lists if isinstance(codes, list) for c in codes))
-    warehouses: frozenset[str] = getattr(user, WAREHOUSES_CACHE)
+        rows = Recipient.objects.filter(user=user, active=True).values_list("connection__name", "warehouses")
+        managed = frozenset(
+            ManagedWarehouse(connection or "", code)
+            for connection, codes in rows
+            if isinstance(codes, list)
+            for code in codes
+            if isinstance(code, str) and code
+        )
+        setattr(user, WAREHOUSES_CACHE, managed)
+    warehouses: frozenset[ManagedWarehouse] = getattr(user, WAREHOUSES_CACHE)
     return warehouses
+
+
+def manages(managed: frozenset[ManagedWarehouse], connection: str, warehouse: str) -> bool:
+    """Whether one of ``managed`` is the warehouse ``warehouse`` of the connection named ``connection``."""
+    return any(entry.covers(connection, warehouse) for entry in managed)
 
 
 def require(user: Any, role: Role) -> Role:

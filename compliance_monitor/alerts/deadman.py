@@ -50,6 +50,7 @@ def _raise_missed(job: Job, slot: datetime, now: datetime) -> Alert | None:
             type=AlertType.SYSTEM_ERROR,
             severity=Severity.HIGH,
             job=job,
+            connection=job.connection.name,
             title=f"Job {job.name} did not run at {slot:%Y-%m-%d %H:%M} UTC",
             message="Its scheduled run never started: is beat running, and are workers consuming the "
             f"'control' and '{job.queue}' queues? (checked {settings.CM_MISSED_RUN_GRACE_SECONDS:g} s after the slot)",

@@ -1,6 +1,6 @@
 """Alerts: one open alert per problem, with the history of everything that happened to it.
 
-A problem is identified by a fingerprint (type + check + warehouse, or type + job): while its alert is
+A problem is identified by a fingerprint (type + connection + check + warehouse, or type + job): while its alert is
 open, later runs update it instead of raising another; once resolved, a recurrence opens a new alert
 linked to the previous one.
 """
@@ -53,6 +53,9 @@ class Alert(models.Model):
     title = models.CharField(max_length=300)
     message = models.TextField(blank=True)
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    connection = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="The ERP connection (company) it is about, by name."
+    )
     check_name = models.CharField(max_length=100, blank=True)
     warehouse = models.CharField(max_length=64, blank=True, db_index=True)
     violation_count = models.PositiveIntegerField(default=0)

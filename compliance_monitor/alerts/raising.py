@@ -27,6 +27,7 @@ from compliance_monitor.alerts.models import (
     severity_for,
 )
 from compliance_monitor.checks.models import CheckResult, ResultStatus
+from compliance_monitor.erp.models import Connection
 from compliance_monitor.jobs import lifecycle
 from compliance_monitor.jobs.models import Execution, Job, Status
 from compliance_monitor.notifications import outbox
@@ -96,6 +97,7 @@ def _superseded(result: CheckResult, execution: Execution) -> bool:
     if execution.started_at is None:
         return False
     return CheckResult.objects.filter(
+        connection=result.connection,
         check_name=result.check_name,
         warehouse=result.warehouse,
         is_current=True,
@@ -112,22 +114,22 @@ def _job_superseded(execution: Execution) -> bool:
     return newer.filter(alert_review__isnull=False).exists()
 
 
-def compliance_fingerprint(check: str, warehouse: str) -> str:
-    return f"{AlertType.COMPLIANCE_VIOLATION}:{check}:{warehouse}"
+def compliance_fingerprint(connection: str, check: str, warehouse: str) -> str:
+    return f"{AlertType.COMPLIANCE_VIOLATION}:{connection}:{check}:{warehouse}"
 
 
 def job_failure_fingerprint(job: Job) -> str:
     return f"{AlertType.JOB_FAILURE}:{job.name}"
 
 
-def volume_fingerprint(check: str, warehouse: str) -> str:
-    return f"volume:{check}:{warehouse}"
+def volume_fingerprint(connection: str, check: str, warehouse: str) -> str:
+    return f"volume:{connection}:{check}:{warehouse}"
 
 
 def _compliance(result: CheckResult, execution: Execution, now: datetime) -> list[Change]:
     """A complete read of one scope: violations raise or update its alert, a clean read resolves it —
     unless the read is suspect (its rows collapsed), which resolves nothing."""
-    fingerprint = compliance_fingerprint(result.check_name, result.warehouse)
+    fingerprint = compliance_fingerprint(result.connection, result.check_name, result.warehouse)
     if result.status == ResultStatus.PASSED:
         return [] if result.is_suspect else _resolve(fingerprint, execution, now)
     severity = severity_for(result.violation_count)
@@ -143,8 +145,9 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
     facts = {
         "type": AlertType.COMPLIANCE_VIOLATION,
         "title": f"{result.violation_count} misplaced product{'s' if result.violation_count != 1 else ''} "
-        f"in warehouse {result.warehouse}",
+        f"in warehouse {result.warehouse}{company_suffix(result.connection)}",
         "message": f"{result.report_name or result.check_name}: {result.message}",
+        "connection": result.connection,
         "check_name": result.check_name,
         "warehouse": result.warehouse,
         "violation_count": result.violation_count,
@@ -155,7 +158,7 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
 
 
 def _volume(result: CheckResult, execution: Execution, now: datetime) -> list[Change]:
-    fingerprint = volume_fingerprint(result.check_name, result.warehouse)
+    fingerprint = volume_fingerprint(result.connection, result.check_name, result.warehouse)
     if not result.is_suspect:
         return _resolve(fingerprint, execution, now)
     facts = {
@@ -163,7 +166,9 @@ def _volume(result: CheckResult, execution: Execution, now: datetime) -> list[Ch
         "title": result.volume_note,
         "message": f"{result.report_name or result.check_name}: the rows read collapsed, so its open alerts are not "
         f"resolved by this read. If the new volume is real, an administrator accepts it: "
-        f"`manage.py alerts accept-volume {result.warehouse} --check {result.check_name}`.",
+        f"`manage.py alerts accept-volume {result.warehouse} --check {result.check_name} "
+        f"--connection {result.connection}`.",
+        "connection": result.connection,
         "check_name": result.check_name,
         "warehouse": result.warehouse,
     }
@@ -174,6 +179,7 @@ def _job_failure(job: Job, execution: Execution, now: datetime) -> list[Change]:
     facts = {
         "type": AlertType.JOB_FAILURE,
         "title": f"Job {job.name} {execution.get_status_display()}",
+        "connection": job.connection.name,
         "message": f"{execution.error_type}: {execution.error_message}",
     }
     return _raise_or_update(job_failure_fingerprint(job), Severity.HIGH, facts, execution, now)
@@ -183,10 +189,17 @@ def _job_auto_disabled(job: Job, execution: Execution, now: datetime) -> list[Ch
     facts = {
         "type": AlertType.JOB_FAILURE,
         "title": f"Job {job.name} disabled itself after {job.consecutive_failures} consecutive failures",
+        "connection": job.connection.name,
         "message": f"{job.disabled_reason}. Last error: {job.last_error}. Once the cause is fixed, enable it with "
         f"`manage.py jobs enable {job.name}` (or in the admin); that also resets its failure count.",
     }
     return _raise_or_update(f"job_disabled:{job.name}", Severity.CRITICAL, facts, execution, now)
+
+
+def company_suffix(connection: str) -> str:
+    """`` (Acme s.r.o.)``: the company an alert is about, by its connection's title (or name)."""
+    title = Connection.objects.filter(name=connection).values_list("title", flat=True).first()
+    return f" ({title or connection})" if connection else ""
 
 
 def _is_open(fingerprint: str) -> bool:

@@ -75,8 +75,10 @@ def filtered(
     min_severity: str = "low",
     warehouse: str = "",
     alert_type: str = "",
+    connection: str = "",
 ) -> QuerySet[Alert]:
-    """The inbox's filters, most severe and newest first. ``state``: active (= not resolved), all, or a state."""
+    """The inbox's filters, most severe and newest first. ``state``: active (= not resolved), all, or a state;
+    ``connection``: one ERP connection's alerts, by its name."""
     alerts = alerts.filter(severity__gte=SEVERITY_BY_LABEL[min_severity])
     if state == "active":
         alerts = alerts.exclude(state=State.RESOLVED)
@@ -86,6 +88,8 @@ def filtered(
         alerts = alerts.filter(warehouse=warehouse)
     if alert_type:
         alerts = alerts.filter(type=alert_type)
+    if connection:
+        alerts = alerts.filter(connection=connection)
     return alerts.order_by("-severity", "-raised_at", "-pk")
 
 
@@ -109,16 +113,30 @@ class AlertStatistics:
     by_severity: dict[str, int] = field(default_factory=dict)
     by_type: dict[str, int] = field(default_factory=dict)
     by_warehouse: dict[str, int] = field(default_factory=dict)
+    by_connection: dict[str, int] = field(default_factory=dict)  # installation-wide alerts (no connection) left out
     mean_time_to_acknowledge_seconds: float | None = None
     mean_time_to_resolve_seconds: float | None = None
 
 
-def statistics(*, start: datetime | None = None, end: datetime, days: int = DEFAULT_STATS_DAYS) -> AlertStatistics:
-    """Alerts raised in [start, end] (default: the last 30 days), counted and averaged by the database."""
+def statistics(
+    *,
+    start: datetime | None = None,
+    end: datetime,
+    days: int = DEFAULT_STATS_DAYS,
+    alerts: QuerySet[Alert] | None = None,
+    connection: str = "",
+) -> AlertStatistics:
+    """Alerts raised in [start, end] (default: the last 30 days), counted and averaged by the database.
+
+    ``alerts``: the ones to count (default: every alert; the API passes those the caller may see);
+    ``connection``: one ERP connection's, by its name.
+    """
     start = start or end - timedelta(days=days)
     if start > end:
         raise ValidationError({"from": ["the period must start before it ends"]})
-    alerts = Alert.objects.filter(raised_at__gte=start, raised_at__lte=end)
+    alerts = (Alert.objects.all() if alerts is None else alerts).filter(raised_at__gte=start, raised_at__lte=end)
+    if connection:
+        alerts = alerts.filter(connection=connection)
     totals = alerts.aggregate(
         total=Count("pk"),
         acknowledged=Count("pk", filter=Q(state=State.ACKNOWLEDGED)),
@@ -130,6 +148,15 @@ def statistics(*, start: datetime | None = None, end: datetime, days: int = DEFA
     def counts(field_name: str) -> dict[str, int]:
         return dict(alerts.order_by().values_list(field_name).annotate(n=Count("pk")).values_list(field_name, "n"))
 
+    # Warehouses and connections in one grouped query: (connection, warehouse) pairs are few, summed here.
+    by_warehouse: dict[str, int] = {}
+    by_connection: dict[str, int] = {}
+    places = alerts.order_by().values_list("connection", "warehouse").annotate(n=Count("pk"))
+    for connection, warehouse, n in places.values_list("connection", "warehouse", "n"):
+        if warehouse:
+            by_warehouse[warehouse] = by_warehouse.get(warehouse, 0) + n
+        if connection:
+            by_connection[connection] = by_connection.get(connection, 0) + n
     severity_names = {int(s): s.label for s in Severity}
     by_type = counts("type")
     return AlertStatistics(
@@ -141,7 +168,8 @@ def statistics(*, start: datetime | None = None, end: datetime, days: int = DEFA
         resolved=totals["resolved"],
         by_severity={severity_names[int(k)]: v for k, v in counts("severity").items()},
         by_type={t.value: by_type.get(t.value, 0) for t in AlertType},
-        by_warehouse={k: v for k, v in counts("warehouse").items() if k},
+        by_warehouse=dict(sorted(by_warehouse.items())),
+        by_connection=dict(sorted(by_connection.items())),
         mean_time_to_acknowledge_seconds=_seconds(totals["to_acknowledge"]),
         mean_time_to_resolve_seconds=_seconds(totals["to_resolve"]),
     )

@@ -2,13 +2,18 @@
 
 Every process (web, workers) would otherwise hold its own partial counters; reading the tables gives one
 consistent answer from any web process.
+
+``/metrics`` is read by a user (a bearer token's or a session's, ``probes.metrics_view``): for a user limited to
+some companies, ``exposition(access.visible_connections(user))`` counts only their jobs, runs, alerts and deliveries
+(installation-wide alerts left out). Prometheus should scrape with an unlimited user's token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, TypeVar
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
@@ -17,9 +22,20 @@ from compliance_monitor.jobs.models import Execution, Job
 from compliance_monitor.notifications.models import Delivery
 
 DURATION_BUCKETS = (1, 5, 15, 60, 300, 600, 1200, 1800, 3600)
+M = TypeVar("M", bound=Model)
 
 
 class DatabaseCollector:
+    """Every metric, of every connection (``connections`` None) or of the connections named (a limited user's)."""
+
+    def __init__(self, connections: frozenset[str] | None = None) -> None:
+        self.connections = connections
+
+    def _of(self, rows: QuerySet[M], connection_field: str) -> QuerySet[M]:
+        if self.connections is None:
+            return rows
+        return rows.filter(**{f"{connection_field}__in": self.connections})
+
     def collect(self) -> Iterator[Metric]:
         yield self._runs()
         yield self._durations()
@@ -27,16 +43,16 @@ class DatabaseCollector:
         yield self._open_alerts()
         yield self._deliveries()
 
-    @staticmethod
-    def _runs() -> Metric:
+    def _runs(self) -> Metric:
         runs = CounterMetricFamily("compliance_runs", "Executions by job and status", labels=["job", "status"])
-        for job, status, count in Execution.objects.values_list("job__name", "status").annotate(n=Count("pk")):
+        executions = self._of(Execution.objects.all(), "job__connection__name")
+        for job, status, count in executions.values_list("job__name", "status").annotate(n=Count("pk")):
             runs.add_metric([job, status], count)
         return runs
 
-    @staticmethod
-    def _durations() -> Metric:
-        counts = Execution.objects.filter(duration_seconds__isnull=False).aggregate(
+    def _durations(self) -> Metric:
+        timed = self._of(Execution.objects.filter(duration_seconds__isnull=False), "job__connection__name")
+        counts: dict[str, Any] = timed.aggregate(
             total=Count("pk"),
             seconds=Sum("duration_seconds"),
             **{f"le_{b}": Count("pk", filter=Q(duration_seconds__lte=b)) for b in DURATION_BUCKETS},
@@ -46,35 +62,35 @@ class DatabaseCollector:
             "compliance_run_duration_seconds", "Run durations", buckets=buckets, sum_value=counts["seconds"] or 0.0
         )
 
-    @staticmethod
-    def _jobs() -> Iterator[Metric]:
+    def _jobs(self) -> Iterator[Metric]:
         enabled = GaugeMetricFamily("compliance_job_enabled", "1 when the job is enabled", labels=["job"])
         healthy = GaugeMetricFamily("compliance_job_healthy", "1 when the job is healthy", labels=["job"])
-        for job in Job.objects.all():
+        for job in self._of(Job.objects.all(), "connection__name"):
             enabled.add_metric([job.name], int(job.enabled))
             healthy.add_metric([job.name], int(job.is_healthy))
         yield enabled
         yield healthy
 
-    @staticmethod
-    def _open_alerts() -> Metric:
+    def _open_alerts(self) -> Metric:
         gauge = GaugeMetricFamily("compliance_open_alerts", "Unresolved alerts by severity", labels=["severity"])
-        found = dict(Alert.objects.exclude(state=State.RESOLVED).values_list("severity").annotate(n=Count("pk")))
+        unresolved = self._of(Alert.objects.exclude(state=State.RESOLVED), "connection")
+        found = dict(unresolved.values_list("severity").annotate(n=Count("pk")))
         for severity in Severity:
             gauge.add_metric([severity.label], found.get(int(severity), 0))
         return gauge
 
-    @staticmethod
-    def _deliveries() -> Metric:
+    def _deliveries(self) -> Metric:
         gauge = GaugeMetricFamily(
             "compliance_notification_deliveries", "Deliveries by channel and status", labels=["channel", "status"]
         )
-        for channel, status, count in Delivery.objects.values_list("channel", "status").annotate(n=Count("pk")):
+        deliveries = self._of(Delivery.objects.all(), "alert__connection")
+        for channel, status, count in deliveries.values_list("channel", "status").annotate(n=Count("pk")):
             gauge.add_metric([channel, status], count)
         return gauge
 
 
-def exposition() -> bytes:
+def exposition(connections: frozenset[str] | None = None) -> bytes:
+    """The metrics of every connection, or of the connections named (``access.visible_connections(user)``)."""
     registry = CollectorRegistry()
-    registry.register(DatabaseCollector())
+    registry.register(DatabaseCollector(connections))
     return generate_latest(registry)

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from kombu import Connection
 
+from compliance_monitor.accounts import access
 from compliance_monitor.accounts.roles import Role, require
 from compliance_monitor.api import metrics
 from compliance_monitor.api.auth import BearerToken
@@ -135,4 +136,5 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         require(request.user, Role.VIEWER)
     except PermissionDenied as exc:
         return JsonResponse({"detail": str(exc)}, status=403)
-    return HttpResponse(metrics.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
+    shown = access.visible_connections(request.user)
+    return HttpResponse(metrics.exposition(shown), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -23,6 +23,7 @@ class ErrorOut(Schema):
 class JobOut(Schema):
     name: str
     description: str
+    connection: str = Field(..., description="The ERP connection (company) its checks read, by name.")
     cron: str
     timezone: str
     checks: list[str]
@@ -58,6 +59,9 @@ class JobIn(Body):
     cron: str = Field(..., min_length=1, max_length=200)
     checks: list[str] = Field(..., min_length=1)
     description: str = Field("", max_length=300)
+    connection: str | None = Field(
+        None, max_length=64, description="The ERP connection to read, by name; default: the installation's default."
+    )
     timezone: str | None = Field(None, max_length=64)
     warehouses: list[str] = Field(default_factory=list)
     default_parameters: dict[str, Any] = Field(default_factory=dict)
@@ -77,6 +81,7 @@ class JobPatch(Body):
     timezone: str | None = Field(None, min_length=1, max_length=64)
     checks: list[str] | None = Field(None, min_length=1)
     description: str | None = Field(None, max_length=300)
+    connection: str | None = Field(None, min_length=1, max_length=64)
     warehouses: list[str] | None = None
     default_parameters: dict[str, Any] | None = None
     queue: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")
@@ -314,6 +319,7 @@ class AlertOut(Schema):
     severity: str = Field(..., alias="severity_label")
     title: str
     message: str
+    connection: str = Field(..., description="The ERP connection (company) it is about; empty for the installation.")
     warehouse: str
     check_name: str
     violation_count: int

@@ -14,7 +14,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from compliance_monitor.erp.models import Connection
 
 
 class OutcomeStatus(StrEnum):
@@ -49,6 +52,7 @@ class CheckOutcome:
     rows_read: int | None = None  # rows evaluated in a complete read; None when not counted
     volume_guard: bool = False  # the read covers the whole scope, so a collapse of rows_read is suspect
     rows_label: str = "rows"  # what a row is, for people: "stock rows"
+    connection: str = ""  # the ERP connection read, by name (stamped by the runner)
 
     @property
     def status(self) -> OutcomeStatus:
@@ -72,7 +76,9 @@ def finite_or_incomplete(outcome: CheckOutcome) -> CheckOutcome:
     if bad is None:
         return outcome
     error = f"{outcome.warehouse}: product {bad.product_code}: quantity {bad.quantity!r} is not a finite number"
-    return CheckOutcome(outcome.check, outcome.warehouse, report_name=outcome.report_name, error=error)
+    return CheckOutcome(
+        outcome.check, outcome.warehouse, report_name=outcome.report_name, error=error, connection=outcome.connection
+    )
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,12 @@ class CheckContext:
     now: datetime
     parameters: dict[str, Any] = field(default_factory=dict)
     warehouses: tuple[str, ...] = ()  # empty = every warehouse the check knows
+    connection: Connection | None = None  # the ERP company to read (the job's); None: the installation's default
+
+    def erp(self) -> Connection:
+        from compliance_monitor.erp.connections import implied_connection
+
+        return self.connection if self.connection is not None else implied_connection()
 
 
 PARTIAL_OUTCOMES = "compliance_partial_outcomes"

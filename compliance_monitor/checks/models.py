@@ -5,7 +5,11 @@ Stored per execution so later runs can be compared (new / persisting / fixed) an
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+
+from compliance_monitor.erp.models import default_connection
 
 
 class ResultStatus(models.TextChoices):
@@ -16,6 +20,7 @@ class ResultStatus(models.TextChoices):
 
 class CheckResult(models.Model):
     execution = models.ForeignKey("jobs.Execution", on_delete=models.CASCADE, related_name="check_results")
+    connection = models.CharField(max_length=64, blank=True, help_text="The ERP connection read (its name).")
     check_name = models.CharField(max_length=100)
     report_name = models.CharField(max_length=200, blank=True, help_text="The original report's name, if any.")
     warehouse = models.CharField(max_length=64)
@@ -48,7 +53,7 @@ class CheckResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["execution", "check_name", "warehouse"], name="check_result_unique")
         ]
-        indexes = [models.Index(fields=["check_name", "warehouse"], name="check_result_identity")]
+        indexes = [models.Index(fields=["connection", "check_name", "warehouse"], name="check_result_scope")]
 
     def __str__(self) -> str:
         return f"{self.check_name} {self.warehouse}: {self.status}"
@@ -104,7 +109,13 @@ class ClassifyBy(models.TextChoices):
 class WarehouseRule(models.Model):
     """Which goods a warehouse may hold: a stock row violates when its class is set, not allowed, and > 0."""
 
-    warehouse_code = models.CharField(max_length=64, unique=True, help_text="Flexi warehouse code (sklad.kod).")
+    connection = models.ForeignKey(
+        "erp.Connection",
+        on_delete=models.CASCADE,
+        related_name="warehouse_rules",
+        help_text="The ERP company whose warehouse this is.",
+    )
+    warehouse_code = models.CharField(max_length=64, help_text="Flexi warehouse code (sklad.kod).")
     warehouse_id = models.PositiveIntegerField(null=True, blank=True, help_text="Flexi warehouse id, if known.")
     report_name = models.CharField(max_length=200, blank=True, help_text="The original report's name.")
     classify_by = models.CharField(max_length=20, choices=ClassifyBy.choices, default=ClassifyBy.GOODS_GROUP)
@@ -116,7 +127,15 @@ class WarehouseRule(models.Model):
     enabled = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["warehouse_code"]
+        ordering = ["connection__name", "warehouse_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "warehouse_code"], name="warehouse_rule_one_per_warehouse")
+        ]
 
     def __str__(self) -> str:
         return f"{self.warehouse_code}: {', '.join(map(str, self.allowed))}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.connection_id is None:  # none named: the installation's default connection
+            self.connection_id = default_connection()
+        super().save(*args, **kwargs)

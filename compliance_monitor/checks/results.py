@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
@@ -22,12 +23,14 @@ def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome], *, cu
     """Store results and violations. A complete read of a run that looks at "now" (``current``) is also
     compared with the scope's previous one (new / persisting / fixed) and judged by the volume guard;
     whether the run as a whole failed does not matter — each scope stands on its own read."""
-    for outcome in outcomes:
+    connection = execution.job.connection.name
+    for outcome in (o if o.connection else replace(o, connection=connection) for o in outcomes):
         compare = current and not outcome.error
         previous = previous_result(outcome, execution) if compare else None
         seen_before = _codes(previous)
         result = CheckResult.objects.create(
             execution=execution,
+            connection=outcome.connection,
             check_name=outcome.check,
             report_name=outcome.report_name,
             warehouse=outcome.warehouse,
@@ -51,7 +54,11 @@ def previous_result(outcome: CheckOutcome, execution: Execution) -> CheckResult 
     """The scope's latest complete, trusted read by a run that looked at "now" (not a suspect one)."""
     return (
         CheckResult.objects.filter(
-            check_name=outcome.check, warehouse=outcome.warehouse, status__in=COMPLETE, is_current=True
+            connection=outcome.connection,
+            check_name=outcome.check,
+            warehouse=outcome.warehouse,
+            status__in=COMPLETE,
+            is_current=True,
         )
         .filter(Q(volume_note="") | Q(volume_accepted_at__isnull=False))
         .exclude(execution=execution)

@@ -14,7 +14,7 @@ import statistics
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from compliance_monitor.checks.base import CheckOutcome
 from compliance_monitor.checks.models import CheckResult, ResultStatus
@@ -26,11 +26,16 @@ class NothingToAcceptError(Exception):
     """No suspect read of that scope is waiting for acceptance."""
 
 
-def baseline(check: str, warehouse: str) -> list[int]:
-    """Rows of the scope's last complete, trusted reads, since the latest accepted volume (inclusive)."""
-    reads = CheckResult.objects.filter(
-        check_name=check, warehouse=warehouse, status__in=COMPLETE, is_current=True, rows_read__isnull=False
+def scope_results(connection: str, check: str, warehouse: str) -> QuerySet[CheckResult]:
+    """The complete reads of one scope by runs that looked at "now"."""
+    return CheckResult.objects.filter(
+        connection=connection, check_name=check, warehouse=warehouse, status__in=COMPLETE, is_current=True
     )
+
+
+def baseline(connection: str, check: str, warehouse: str) -> list[int]:
+    """Rows of the scope's last complete, trusted reads, since the latest accepted volume (inclusive)."""
+    reads = scope_results(connection, check, warehouse).filter(rows_read__isnull=False)
     accepted = reads.filter(volume_accepted_at__isnull=False).order_by("-pk").values_list("pk", flat=True).first()
     if accepted is not None:
         reads = reads.filter(pk__gte=accepted)
@@ -45,7 +50,7 @@ def assess(outcome: CheckOutcome) -> str:
     """Why this complete read looks collapsed, for people; "" when it looks normal or is not guarded."""
     if not outcome.volume_guard or outcome.error or outcome.rows_read is None:
         return ""
-    history = baseline(outcome.check, outcome.warehouse)
+    history = baseline(outcome.connection, outcome.check, outcome.warehouse)
     usual = statistics.median(history) if history else None
     return judge(outcome.warehouse, outcome.rows_read, usual, outcome.rows_label)
 
@@ -59,21 +64,17 @@ def judge(scope: str, rows: int, usual: float | None, label: str = "rows") -> st
     return ""
 
 
-def latest_suspect(check: str, warehouse: str) -> CheckResult | None:
+def latest_suspect(connection: str, check: str, warehouse: str) -> CheckResult | None:
     """The scope's newest complete read, when it is a suspect one (an older suspect read is history)."""
-    newest = (
-        CheckResult.objects.filter(check_name=check, warehouse=warehouse, status__in=COMPLETE, is_current=True)
-        .order_by("-pk")
-        .first()
-    )
+    newest = scope_results(connection, check, warehouse).order_by("-pk").first()
     return newest if newest is not None and newest.is_suspect else None
 
 
-def accept(check: str, warehouse: str, *, by: str, now: datetime) -> CheckResult:
+def accept(connection: str, check: str, warehouse: str, *, by: str, now: datetime) -> CheckResult:
     """Accept the newest suspect read of a scope as its real volume; it becomes the new baseline."""
-    result = latest_suspect(check, warehouse)
+    result = latest_suspect(connection, check, warehouse)
     if result is None:
-        raise NothingToAcceptError(f"no suspect read of {check} {warehouse} is waiting for acceptance")
+        raise NothingToAcceptError(f"no suspect read of {check} {warehouse} ({connection}) is waiting for acceptance")
     result.volume_accepted_by, result.volume_accepted_at = by, now
     result.save(update_fields=["volume_accepted_by", "volume_accepted_at"])
     return result

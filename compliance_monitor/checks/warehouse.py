@@ -16,10 +16,12 @@ import structlog
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from compliance_monitor.checks.base import CheckContext, CheckOutcome, Violation, attach_outcomes
+from compliance_monitor.checks import concurrent
+from compliance_monitor.checks.base import CheckContext, CheckOutcome, Violation
 from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
 from compliance_monitor.erp import sources
 from compliance_monitor.erp.flexi import ErpAuthError, ErpError, ErpRowCountChangedError, StockRow
+from compliance_monitor.erp.models import Connection
 
 log = structlog.get_logger(__name__)
 CHECK_NAME = "warehouse.product_types"
@@ -86,12 +88,16 @@ class Rule:
         return CheckOutcome(CHECK_NAME, self.warehouse, report_name=self.report_name, error=error)
 
 
-def active_rules(warehouses: Iterable[str] = ()) -> list[Rule]:
-    """Enabled rules, limited to ``warehouses`` (codes or ids) when given; unknown ones are an error."""
-    rules = [Rule.of(model) for model in WarehouseRule.objects.filter(enabled=True)]
+def active_rules(connection: Connection, warehouses: Iterable[str] = ()) -> list[Rule]:
+    """The connection's enabled rules, limited to ``warehouses`` (codes or ids) when given; unknown ones are an
+    error."""
+    rules = [Rule.of(model) for model in WarehouseRule.objects.filter(connection=connection, enabled=True)]
     if not rules:
         # Checking nothing must not look like a pass.
-        raise ValidationError("no warehouse rule is enabled: nothing to check (configure them in the admin)")
+        raise ValidationError(
+            f"no warehouse rule is enabled for connection {connection.name!r}: nothing to check "
+            "(add rules on the connection's page in the dashboard)"
+        )
     wanted = set(warehouses)
     if not wanted:
         return rules
@@ -116,35 +122,29 @@ def run_date(context: CheckContext) -> date:
 class WarehouseProductTypeCheck:
     name = CHECK_NAME
 
-    def known_warehouses(self) -> list[str]:
-        rules = active_rules()
+    def known_warehouses(self, connection: Connection) -> list[str]:
+        rules = active_rules(connection)
         return [rule.warehouse for rule in rules] + [rule.query for rule in rules]
 
     def run(self, context: CheckContext) -> list[CheckOutcome]:
-        """One outcome per warehouse: a warehouse that cannot be read whole is incomplete, the others still count."""
-        rules = active_rules(context.warehouses)
+        """One outcome per warehouse, in rule order: a warehouse that cannot be read whole is incomplete, the others
+        still count. Warehouses are read concurrently within the connection's request slots (checks/concurrent.py)."""
+        connection = context.erp()
+        rules = active_rules(connection, context.warehouses)
         on = run_date(context)
-        source = sources.open_source(context.now)
-        outcomes: list[CheckOutcome] = []
-        try:
-            for index, rule in enumerate(rules):
-                try:
-                    outcomes.append(read_scope(rule, source, on))
-                except ErpAuthError as exc:
-                    # Wrong credentials fail every warehouse alike: the rest are not asked (nor retried) in vain.
-                    outcomes += [r.incomplete(str(exc) if r is rule else f"not read: {exc}") for r in rules[index:]]
-                    break
-        except BaseException as exc:  # a stop (soft time limit) or a bug: keep the warehouses read whole so far
-            attach_outcomes(exc, outcomes)
-            raise
-        finally:
-            source.close()
-        return outcomes
+        reader = concurrent.ConcurrentRead(
+            rules,
+            read=lambda rule, source: read_scope(rule, source, on),
+            open_source=lambda: sources.open_source(connection, context.now),
+            slots=concurrent.slots_for(connection),
+        )
+        return reader.run()
 
 
 def read_scope(rule: Rule, source: sources.StockSource, on: date) -> CheckOutcome:
     """Evaluate one warehouse, complete or incomplete; a row count that changed mid-read (people booking) is
-    read once more before giving up. Wrong credentials raise (every warehouse would fail alike)."""
+    read once more before giving up. Wrong credentials raise (every warehouse would fail alike). Runs in a reading
+    thread: no database here."""
     for attempt in (1, 2):
         try:
             return rule.evaluate(source.stock(rule.query, on))

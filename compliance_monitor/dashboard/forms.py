@@ -43,6 +43,29 @@ class JobForm(forms.Form):
         self.fields["checks"].choices = [(name, name) for name in registry.names()]  # type: ignore[attr-defined]
 
 
+class JobNewForm(forms.Form):
+    """A new job: its name, the connection it reads, when, which checks, which of that connection's warehouses."""
+
+    name = forms.SlugField(max_length=100, help_text="Letters, digits, '-' and '_': how the API and CLI name it.")
+    description = forms.CharField(max_length=300, required=False)
+    connection = forms.ChoiceField(choices=(), help_text="The ERP company its checks read.")
+    cron = forms.CharField(
+        max_length=200, initial="0 * * * *", help_text="minute hour day-of-month month day-of-week, or @hourly …"
+    )
+    timezone = forms.CharField(max_length=64)
+    checks = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple)
+    warehouses = forms.MultipleChoiceField(
+        choices=(), required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked = every warehouse."
+    )
+    enabled = forms.BooleanField(required=False, initial=True, help_text="Off: created, but not scheduled yet.")
+
+    def __init__(self, *args: Any, connections: list[tuple[str, str]], warehouses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["connection"].choices = connections  # type: ignore[attr-defined]
+        self.fields["checks"].choices = [(name, name) for name in registry.names()]  # type: ignore[attr-defined]
+        self.fields["warehouses"].choices = [(code, code) for code in warehouses]  # type: ignore[attr-defined]
+
+
 class RunForm(forms.Form):
     """Run now: optional parameters (a JSON object), a subset of warehouses, a reason."""
 

@@ -1,4 +1,5 @@
-"""What the dashboard's pages show, read in a few queries: the overview's job lines and alert counts.
+"""What the dashboard's pages show, read in a few queries: the overview's job lines, alert counts and failing
+connections.
 
 Reads only; every change goes through the services of ``jobs``, ``alerts`` and ``notifications``.
 """
@@ -10,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -18,11 +20,14 @@ from compliance_monitor.alerts import run_alerts
 from compliance_monitor.alerts.models import Alert, Severity, State
 from compliance_monitor.alerts.tasks import REVIEW_WINDOW
 from compliance_monitor.checks.models import CheckResult, Violation
-from compliance_monitor.jobs.models import LIVE_STATUSES, Execution, Job
+from compliance_monitor.erp.models import Catalog, Connection
+from compliance_monitor.jobs.models import FAILURE_STATUSES, LIVE_STATUSES, Execution, Job
 
 TREND_RUNS = 20  # runs in an overview line's duration trend
 VIOLATIONS_SHOWN = 100  # per result on a run's page; the evidence download has them all
 RUN_FIELDS = ("id", "status", "queued_at", "started_at", "duration_seconds")  # RecentRun's, in order
+ERP_ERRORS = ("Erp", "UndecryptableSecretError")  # how a run's error type starts when the ERP could not be read
+FAILING_JOBS_READ, FAILING_JOBS_NAMED = 500, 3
 
 
 @dataclass(frozen=True)
@@ -139,3 +144,33 @@ def run_page(execution: Execution, *, now: datetime) -> RunPage:
     # A review comes within seconds, or from the sweep within its window; after that nobody waits for it.
     ended = execution.finished_at or execution.queued_at
     return RunPage(results, [], reviewed=False, polls=now - ended < REVIEW_WINDOW)
+
+
+@dataclass(frozen=True)
+class FailingConnection:
+    connection: Connection
+    reasons: list[str]
+
+
+def failing_connections(connections: QuerySet[Connection]) -> list[FailingConnection]:
+    """Connections whose last test failed, whose latest catalog refresh failed, or whose jobs' latest runs failed
+    reading the ERP — three indexed-or-small queries, however many jobs and runs there are."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for row in connections.filter(last_test_result__ok=False):
+        steps = (row.last_test_result or {}).get("steps", [])
+        failed: dict[str, Any] = next((s for s in steps if isinstance(s, dict) and not s.get("ok")), {})
+        found[row.pk].append(f"its last test failed at step {failed.get('name', '?')}: {failed.get('detail', '')}")
+    for catalog in Catalog.objects.filter(connection__in=connections).exclude(error=""):
+        found[catalog.connection_id].append(f"reading its catalog failed: {catalog.error}")
+    erp = Q()
+    for prefix in ERP_ERRORS:
+        erp |= Q(last_error__startswith=prefix)
+    jobs = Job.objects.filter(erp, connection__in=connections, last_status__in=FAILURE_STATUSES)
+    names: dict[int, list[str]] = defaultdict(list)
+    for connection_id, name in jobs.order_by("name").values_list("connection_id", "name")[:FAILING_JOBS_READ]:
+        names[connection_id].append(name)
+    for connection_id, failed_jobs in names.items():
+        shown = ", ".join(failed_jobs[:FAILING_JOBS_NAMED]) + (" …" if len(failed_jobs) > FAILING_JOBS_NAMED else "")
+        found[connection_id].append(f"the latest run of {shown} could not read the ERP")
+    rows = connections.filter(pk__in=found).order_by("name")
+    return [FailingConnection(row, found[row.pk]) for row in rows]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from compliance_monitor.dashboard.views import alerts, audit, inbox, jobs, overview, runs
+from compliance_monitor.dashboard.views import alerts, audit, inbox, jobs, overview, rules, runs
 from compliance_monitor.dashboard.views import connections as connection_views
 
 app_name = "dashboard"
@@ -11,6 +11,8 @@ urlpatterns = [
     path("", overview.overview, name="overview"),
     path("login/", auth.LoginView.as_view(template_name="dashboard/login.html"), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("jobs/new", jobs.job_new, name="job_new"),
+    path("jobs/new/warehouses", jobs.job_new_warehouses, name="job_new_warehouses"),
     path("jobs/<slug:name>/", jobs.job_detail, name="job"),
     path("jobs/<slug:name>/edit", jobs.job_edit, name="job_edit"),
     path("jobs/<slug:name>/enable", jobs.job_enable, name="job_enable"),
@@ -34,4 +36,10 @@ urlpatterns = [
     path("connections/add", connection_views.connection_add, name="connection_add"),
     path("connections/<slug:name>/", connection_views.connection_detail, name="connection"),
     path("connections/<slug:name>/test", connection_views.connection_test, name="connection_test"),
+    path("connections/<slug:name>/edit", connection_views.connection_edit, name="connection_edit"),
+    path("connections/<slug:name>/remove", connection_views.connection_remove, name="connection_remove"),
+    path("connections/<slug:name>/catalog/refresh", connection_views.catalog_refresh, name="catalog_refresh"),
+    path("connections/<slug:name>/rules/add", rules.rule_add, name="rule_add"),
+    path("connections/<slug:name>/rules/<int:rule_id>/edit", rules.rule_edit, name="rule_edit"),
+    path("connections/<slug:name>/rules/<int:rule_id>/delete", rules.rule_delete, name="rule_delete"),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from compliance_monitor.erp.crypto import UndecryptableSecretError
 from compliance_monitor.erp.models import CONNECTION_SETTINGS, DEFAULT_NAME, DEMO_NAME, Connection
@@ -41,9 +42,42 @@ def update_connection(connection: Connection, *, now: datetime, **fields: Any) -
     return connection
 
 
+class ConnectionInUseError(Exception):
+    """Jobs (or recipients, or users limited to it) still name the connection; ``jobs`` lists the jobs."""
+
+    def __init__(self, message: str, jobs: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.jobs = jobs or []
+
+
 def delete_connection(connection: Connection) -> None:
+    """Remove a connection nothing uses any more (its rules, catalog and slots go with it)."""
+    jobs = sorted(connection.jobs.values_list("name", flat=True))
+    if jobs:
+        raise ConnectionInUseError(
+            f"connection {connection.name!r} is used by job(s) {', '.join(jobs)}: move or delete them first", jobs
+        )
+    try:
+        with transaction.atomic():
+            connection.delete()
+    except ProtectedError as exc:
+        users = sorted({str(obj) for obj in exc.protected_objects})
+        raise ConnectionInUseError(
+            f"connection {connection.name!r} is still named by {', '.join(users)}: change those first"
+        ) from None
     log.info("erp_connection_deleted", connection=connection.name)
-    connection.delete()
+
+
+def implied_connection() -> Connection:
+    """``default``, else ``demo``, else the first by name: what a job or rule gets when it names none."""
+    for name in (DEFAULT_NAME, DEMO_NAME):
+        found = Connection.objects.filter(name=name).first()
+        if found is not None:
+            return found
+    first = Connection.objects.order_by("name").first()
+    if first is None:
+        raise Connection.DoesNotExist("no ERP connection is configured")
+    return first
 
 
 @transaction.atomic

@@ -114,3 +114,52 @@ class Connection(models.Model):
             "max_response_bytes": settings.CM_ERP_MAX_RESPONSE_BYTES,
         }
         return ErpConfig(**{**values, **overrides})
+
+
+def default_connection() -> int:
+    """The connection a job or rule gets when none is named: ``default``, else ``demo``, else the first by name.
+
+    Ensures the installation's connections first, so a fresh database has one to give. Called when saving, never
+    as a field default (a migration would call it with today's models on yesterday's schema).
+    """
+    from compliance_monitor.erp.connections import ensure_connections, implied_connection
+
+    ensure_connections(now=timezone.now())
+    return implied_connection().pk
+
+
+class Catalog(models.Model):
+    """What a connection's ERP holds, as read at ``refreshed_at``: warehouses, goods groups and product types.
+
+    Each list holds ``{"id", "code", "name"}`` objects (product types have no id). Rules are edited against it.
+    """
+
+    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="catalog")
+    warehouses = models.JSONField(default=list, blank=True)
+    goods_groups = models.JSONField(default=list, blank=True)
+    product_types = models.JSONField(default=list, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why the latest refresh failed; blank when it worked.")
+    error_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"catalog of {self.connection_id}"
+
+
+class RequestSlot(models.Model):
+    """One of a connection's ``max_concurrent_requests`` slots: a request to its ERP is made only while holding one.
+
+    Claimed with a conditional ``UPDATE … WHERE holder IS NULL OR expires_at < now`` (the job lease's pattern), so
+    the limit holds across every run, worker and machine of the installation.
+    """
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="request_slots")
+    number = models.PositiveSmallIntegerField()
+    holder = models.UUIDField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "number"], name="request_slot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} slot {self.number}"

@@ -5,11 +5,14 @@ Implements Basic auth, the ``winstrom`` envelope, paging (``limit``/``start``/``
 and ``stav-skladu-k-datu`` (GET, and POST ``…/query.json``), with the documented error shapes — over one
 or several synthetic companies, each under its own code. Faults can be switched on to test the connector:
 an HTTP status (401, 403, 500…), slow answers, malformed JSON, an HTML page (a login form or a proxy's),
-dropped connections, for every request or for the next N; ``latency_seconds`` delays every answer.
+dropped connections, for every request or for the next N; ``latency_seconds`` delays every answer. It counts
+the requests it is answering at once (``in_flight``, its peak ``max_in_flight``), for tests of a client's concurrency;
+``cache_answers`` renders each distinct request once, so a benchmark measures the client rather than this server.
 
 Run it alone (benchmarks, a demo of the real connector)::
 
     python -m compliance_monitor.erp.server --port 5434 --warehouses 100 --products 10000
+    python -m compliance_monitor.erp.server --warehouses 100 --products 2500 --latency 0.15 --cache-answers
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,8 +91,16 @@ class FlexiState:
     typing: Typing = "string"
     faults: Faults = field(default_factory=Faults)
     data: DataFaults = field(default_factory=DataFaults)
+    cache_answers: bool = False  # render each distinct request once (a benchmark's server costs ~no CPU a page)
+    answers: dict[tuple[str, bytes | None], bytes] = field(default_factory=dict, repr=False)
     requests: int = 0
+    in_flight: int = 0  # requests received and not yet answered (latency included)
+    max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Condition = field(init=False, repr=False)  # notified when a request arrives or is answered
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
 
     @classmethod
     def of(cls, *companies: Company, **options: Any) -> FlexiState:
@@ -97,6 +109,11 @@ class FlexiState:
 
     def all_companies(self) -> dict[str, Company]:
         return {self.company.code: self.company, **self.companies}
+
+    def wait_until(self, predicate: Callable[[FlexiState], bool], timeout: float = 10.0) -> bool:
+        """Wait (at most ``timeout`` s) until ``predicate(state)`` holds, checked whenever a request comes or goes."""
+        with self.changed:
+            return self.changed.wait_for(lambda: predicate(self), timeout)
 
 
 class FlexiServer(ThreadingHTTPServer):
@@ -132,6 +149,7 @@ class ApiError(Exception):
 
 class FlexiHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real server
+    disable_nagle_algorithm = True  # headers and body go in two writes: Nagle + delayed ACK cost ~40 ms a small page
     server: FlexiServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -146,10 +164,21 @@ class FlexiHandler(BaseHTTPRequestHandler):
 
     def _handle(self, body: bytes | None) -> None:
         state = self.server.state
-        with state.lock:
+        with state.changed:
             state.requests += 1
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            state.changed.notify_all()
             fault = state.faults.take()
             latency = state.latency_seconds
+        try:
+            self._answer(state, fault, latency, body)
+        finally:
+            with state.changed:
+                state.in_flight -= 1
+                state.changed.notify_all()
+
+    def _answer(self, state: FlexiState, fault: Faults | None, latency: float, body: bytes | None) -> None:
         if latency:
             time.sleep(latency)
         if fault and self._apply(fault):
@@ -160,7 +189,7 @@ class FlexiHandler(BaseHTTPRequestHandler):
             params = {key: values[-1] for key, values in parse_qs(url.query).items()}
             if body:
                 params.update(_query_body(body))
-            self._send(200, route(state, url.path, params))
+            self._send_raw(200, _answer_of(state, (self.path, body), url.path, params), "application/json")
         except ApiError as error:
             self._send(error.status, {"winstrom": {"@version": "1.0", "success": "false", "message": error.message}})
 
@@ -203,6 +232,18 @@ class FlexiHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _answer_of(state: FlexiState, request: tuple[str, bytes | None], path: str, params: dict[str, str]) -> bytes:
+    """The encoded answer; with ``cache_answers`` (benchmarks) each distinct request is rendered once — unless
+    data faults are set, which change answers from one request to the next."""
+    cacheable = state.cache_answers and state.data == DataFaults()
+    if cacheable and request in state.answers:
+        return state.answers[request]
+    answer = json.dumps(route(state, path, params), ensure_ascii=False).encode()
+    if cacheable:
+        state.answers[request] = answer
+    return answer
 
 
 def _query_body(body: bytes) -> dict[str, str]:
@@ -298,9 +339,18 @@ def main() -> None:
     parser.add_argument("--typing", choices=["string", "native"], default="string")
     parser.add_argument("--user", default="api")
     parser.add_argument("--password", default="secret")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
+    parser.add_argument("--cache-answers", action="store_true", help="render each distinct request only once")
     args = parser.parse_args()
     company = Company.large(args.warehouses, args.products) if args.warehouses else Company()
-    state = FlexiState(company, username=args.user, password=args.password, typing=args.typing)
+    state = FlexiState(
+        company,
+        username=args.user,
+        password=args.password,
+        typing=args.typing,
+        latency_seconds=args.latency,
+        cache_answers=args.cache_answers,
+    )
     server = FlexiServer(state, args.host, args.port)
     print(f"Flexi-format server on {server.url}/c/{company.code}/ (user {args.user})", flush=True)
     server.serve_forever()

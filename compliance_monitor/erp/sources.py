@@ -1,4 +1,4 @@
-"""Where stock data comes from: the real ERP when ``CM_ERP_URL`` is set, else the demo company."""
+"""Where stock data comes from: a connection's ABRA Flexi server, or the built-in demo company."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Protocol
 
-from django.conf import settings
-
 from compliance_monitor.erp import flexi, synthetic
-from compliance_monitor.erp.client import ErpConfig, FlexiClient
+from compliance_monitor.erp.client import FlexiClient
 from compliance_monitor.erp.flexi import StockRow
+from compliance_monitor.erp.models import Connection
 
 DEMO_DRIFT_MINUTES = 10  # the demo's stock changes every 10 minutes, so runs differ
 
@@ -40,24 +39,6 @@ class DemoSource:
         pass
 
 
-def erp_config() -> ErpConfig:
-    return ErpConfig(
-        url=settings.CM_ERP_URL,
-        company=settings.CM_ERP_COMPANY,
-        username=settings.CM_ERP_USER,
-        password=settings.CM_ERP_PASSWORD,
-        verify_tls=settings.CM_ERP_VERIFY_TLS,
-        timeout_seconds=settings.CM_ERP_TIMEOUT_SECONDS,
-        page_size=settings.CM_ERP_PAGE_SIZE,
-        retries=settings.CM_ERP_RETRIES,
-        max_rows_per_scope=settings.CM_ERP_MAX_ROWS_PER_SCOPE,
-        max_response_bytes=settings.CM_ERP_MAX_RESPONSE_BYTES,
-    )
-
-
-def is_demo() -> bool:
-    return not settings.CM_ERP_URL
-
-
-def open_source(now: datetime) -> StockSource:
-    return DemoSource(now) if is_demo() else FlexiClient(erp_config())
+def open_source(connection: Connection, now: datetime) -> StockSource:
+    """Read through ``connection``: the in-process demo company, or its ABRA Flexi server."""
+    return DemoSource(now) if connection.is_demo else FlexiClient(connection.to_erp_config())

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance_monitor.checks.models import CheckResult
+from compliance_monitor.erp.models import default_connection
 from compliance_monitor.jobs import services
 from compliance_monitor.jobs.models import JOB_SETTINGS, JOB_STATE, Execution, Job
 
@@ -28,6 +29,11 @@ class JobForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Job
         fields = ("name", *JOB_SETTINGS, "enabled")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "connection" in self.fields:  # a new job: the default connection offered
+            self.fields["connection"].initial = default_connection()
 
     def _post_clean(self) -> None:
         super()._post_clean()  # type: ignore[misc]  # Django's documented-by-source hook after instance cleaning

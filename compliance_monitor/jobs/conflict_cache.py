@@ -44,7 +44,7 @@ MAX_AGE = timedelta(hours=1)  # older than this, the refresher has stopped: a re
 SNAPSHOT = 1  # the one row
 # What a job's conflicts depend on besides its runs (the fingerprint); checks are included though the
 # finder compares warehouses only, so a finder that starts comparing checks needs no new invalidation.
-SCHEDULE_FIELDS = ("pk", "name", "cron", "timezone", "checks", "warehouses")
+SCHEDULE_FIELDS = ("pk", "name", "cron", "timezone", "checks", "warehouses", "connection_id")
 
 Messages = dict[str, list[str]]  # job id (a string: JSON) -> that job's warnings
 

@@ -43,6 +43,9 @@ class ScheduleConflict:
 
 
 def shared_warehouses(a: Job, b: Job) -> list[str]:
+    """Warehouses both check; none when they read different companies (every company may have a ZBOZI)."""
+    if a.connection_id != b.connection_id:
+        return []
     if not a.warehouses or not b.warehouses:
         return ["*"]
     return sorted(set(a.warehouses) & set(b.warehouses))
@@ -119,12 +122,15 @@ def _all_windows(jobs: list[Job], now: datetime) -> list[Window]:
 
 def _sweep(jobs: list[Job], windows: list[Window]) -> list[ScheduleConflict]:
     places = [frozenset(job.warehouses) for job in jobs]  # empty: every warehouse
+    company = [job.connection_id for job in jobs]
     found: dict[tuple[int, int], list[datetime]] = {}
     open_windows: list[Window] = []
     for start, end, index in windows:
         open_windows = [w for w in open_windows if w[1] > start]
         for _, _, other in open_windows:
-            if other != index and (not places[index] or not places[other] or places[index] & places[other]):
+            if other == index or company[index] != company[other]:
+                continue
+            if not places[index] or not places[other] or places[index] & places[other]:
                 found.setdefault((min(index, other), max(index, other)), []).append(start)
         open_windows.append((start, end, index))
     return [

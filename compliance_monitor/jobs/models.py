@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.timezone import now as utcnow
 
+from compliance_monitor.erp.models import default_connection
 from compliance_monitor.jobs import cron as cronlib
 
 DEFAULT_TIMEOUT_SECONDS = 20 * 60
@@ -26,6 +28,7 @@ LONG_RUNNING = timedelta(minutes=15)
 # the service (what may change), the admin (what is read-only) and every rendering of a job.
 JOB_SETTINGS = (
     "description",
+    "connection",
     "cron",
     "timezone",
     "checks",
@@ -82,6 +85,12 @@ class Job(models.Model):
 
     name = models.SlugField(max_length=100, unique=True)
     description = models.CharField(max_length=300, blank=True)
+    connection = models.ForeignKey(
+        "erp.Connection",
+        on_delete=models.PROTECT,
+        related_name="jobs",
+        help_text="The ERP company its checks read.",
+    )
     cron = models.CharField(max_length=200, validators=[cronlib.validate_cron], help_text="minute hour dom month dow")
     timezone = models.CharField(max_length=64, default=default_timezone, validators=[cronlib.validate_timezone])
     checks = models.JSONField(default=list, help_text="Names of the compliance checks this job runs.")
@@ -127,6 +136,11 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.connection_id is None:  # none named: the installation's default connection
+            self.connection_id = default_connection()
+        super().save(*args, **kwargs)
 
     @property
     def requires_attention(self) -> bool:

@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -81,6 +82,10 @@ def incomplete_message(incomplete: list[CheckOutcome], outcomes: list[CheckOutco
     return f"{len(incomplete)} of {len(outcomes)} scopes not read whole ({scopes}) — {reasons}"
 
 
+class ConnectionDisabledError(Exception):
+    """The job's connection is switched off: nothing is read, and the run says why."""
+
+
 def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:
     job = execution.job
     context = CheckContext(
@@ -89,7 +94,10 @@ def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:
         now=now,
         parameters={**job.default_parameters, **execution.parameters},
         warehouses=tuple(execution.warehouses or job.warehouses),
+        connection=job.connection,
     )
+    if not job.connection.enabled:
+        raise ConnectionDisabledError(f"ERP connection {job.connection.name!r} is disabled: enable it to run this job")
     outcomes: list[CheckOutcome] = []
     for name in job.checks:
         try:
@@ -103,7 +111,7 @@ def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:
             reports=len(check_outcomes),
             violations=sum(len(outcome.violations) for outcome in check_outcomes),
         )
-        outcomes.extend(check_outcomes)
+        outcomes.extend(replace(outcome, connection=job.connection.name) for outcome in check_outcomes)
     return outcomes
 
 

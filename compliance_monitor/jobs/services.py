@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from compliance_monitor.checks import registry
+from compliance_monitor.erp.models import Connection, default_connection
 from compliance_monitor.jobs import conflict_cache, cron, dispatch, lifecycle, scheduler
 from compliance_monitor.jobs.models import JOB_SETTINGS, Execution, Job, Status, Trigger
 
@@ -48,12 +49,14 @@ def is_enabled(name: str) -> bool:
 
 
 def all_jobs() -> list[Job]:
-    return list(Job.objects.all())
+    return list(Job.objects.select_related("connection"))
 
 
 def validate_job(job: Job) -> None:
     """Field validation (cron, time zone, limits) plus the check names; errors are keyed by field."""
     errors: dict[str, list[str]] = {}
+    if job.connection_id is None:  # none named: the installation's default connection
+        job.connection_id = default_connection()
     try:
         job.full_clean(validate_unique=True)
     except ValidationError as exc:
@@ -96,16 +99,27 @@ def create_job(*, now: datetime, **fields: Any) -> Job:
     unknown = set(fields) - EDITABLE_FIELDS - {"name", "enabled"}
     if unknown:
         raise ValidationError({field: ["unknown field"] for field in sorted(unknown)})
-    job = save_job(Job(**fields), now=now)
+    job = save_job(Job(**_resolved(fields)), now=now)
     log.info("job_created", job=job.name, cron=job.cron, timezone=job.timezone)
     return job
+
+
+def _resolved(fields: dict[str, Any]) -> dict[str, Any]:
+    """A connection may be named: the API, the CLI and the dashboard give its name."""
+    name = fields.get("connection")
+    if not isinstance(name, str):
+        return fields
+    connection = Connection.objects.filter(name=name).first()
+    if connection is None:
+        raise ValidationError({"connection": [f"no ERP connection named {name!r}"]})
+    return {**fields, "connection": connection}
 
 
 def update_job(job: Job, changes: dict[str, Any], *, now: datetime) -> Job:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError({field: ["cannot be changed"] for field in sorted(unknown)})
-    for field, value in changes.items():
+    for field, value in _resolved(changes).items():
         setattr(job, field, value)
     save_job(job, now=now)
     log.info("job_updated", job=job.name, fields=sorted(changes))
@@ -197,7 +211,7 @@ def _validate_known_warehouses(job: Job, warehouses: list[str]) -> None:
         known = getattr(registry.get(name), "known_warehouses", None)
         if known is None:
             continue
-        unknown = sorted(set(warehouses) - set(known()))
+        unknown = sorted(set(warehouses) - set(known(job.connection)))
         if unknown:
             raise ValidationError(f"unknown warehouse(s) {', '.join(unknown)} for check {name}")
 

@@ -30,6 +30,14 @@ class Recipient(models.Model):
     apprise_url = models.CharField(
         max_length=500, blank=True, help_text="An Apprise URL (e.g. slack://…, json://…); holds secrets: never logged."
     )
+    connection = models.ForeignKey(
+        "erp.Connection",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="recipients",
+        help_text="The company whose warehouses these are; blank: that warehouse code in every company.",
+    )
     warehouses = models.JSONField(default=list, blank=True, help_text="Warehouse codes this person manages.")
     is_administrator = models.BooleanField(default=False, help_text="Hears about job and system failures.")
     is_escalation_contact = models.BooleanField(default=False, help_text="Hears about unacknowledged critical alerts.")
@@ -103,6 +111,14 @@ class InboxMessage(models.Model):
 class MaintenanceWindow(models.Model):
     """While a window is on, alerts of its warehouse (or job) are recorded but nobody is notified."""
 
+    connection = models.ForeignKey(
+        "erp.Connection",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The company of its warehouse; blank: that warehouse code in every company.",
+    )
     warehouse = models.CharField(max_length=64, blank=True, help_text="Blank: not tied to a warehouse.")
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.CASCADE)
     starts_at = models.DateTimeField()

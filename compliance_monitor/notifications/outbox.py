@@ -20,7 +20,8 @@ ESCALATION = "escalation"
 
 
 def active_window(alert: Alert, now: datetime) -> MaintenanceWindow | None:
-    scope = Q(warehouse=alert.warehouse) if alert.warehouse else Q(pk__in=[])
+    same_company = Q(connection__isnull=True) | Q(connection__name=alert.connection)
+    scope = Q(same_company, warehouse=alert.warehouse) if alert.warehouse else Q(pk__in=[])
     if alert.job_id:
         scope |= Q(job_id=alert.job_id)
     return MaintenanceWindow.objects.filter(scope, starts_at__lte=now, ends_at__gt=now).order_by("-ends_at").first()
@@ -28,13 +29,13 @@ def active_window(alert: Alert, now: datetime) -> MaintenanceWindow | None:
 
 def recipients_for(alert: Alert, reason: str) -> list[Recipient]:
     """Escalation contacts, warehouse managers, or administrators; administrators when a lookup fails."""
-    active = list(Recipient.objects.filter(active=True))
+    active = list(Recipient.objects.filter(active=True).select_related("connection"))
     administrators = [r for r in active if r.is_administrator]
     try:
         if reason == ESCALATION:
             chosen = [r for r in active if r.is_escalation_contact]
         elif alert.type == AlertType.COMPLIANCE_VIOLATION:
-            chosen = [r for r in active if alert.warehouse in (r.warehouses or [])]
+            chosen = [r for r in active if manages(r, alert)]
         else:
             chosen = administrators
     except (TypeError, AttributeError) as exc:  # a malformed recipient configuration
@@ -44,6 +45,13 @@ def recipients_for(alert: Alert, reason: str) -> list[Recipient]:
         log.warning("no_recipient_configured", alert=alert.pk, warehouse=alert.warehouse, reason=reason)
         return administrators
     return chosen
+
+
+def manages(recipient: Recipient, alert: Alert) -> bool:
+    """A warehouse is a (connection, code): a recipient of no connection manages that code in every company."""
+    if alert.warehouse not in (recipient.warehouses or []):
+        return False
+    return recipient.connection is None or recipient.connection.name == alert.connection
 
 
 def enqueue(alert: Alert, reason: str, *, now: datetime) -> list[Delivery]:

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, sync_playwright
 from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
 from compliance_monitor.notifications.tests.conftest import Inbox, free_port
+from tests.erp_connection import connect_to
 from tests.processes import Process, start_worker, wait_until
 
 
@@ -68,8 +69,9 @@ def workers(
 
 
 @pytest.fixture
-def engine(workers: list[Process], transactional_db: None) -> Iterator[list[Process]]:
-    """Running workers plus a database they can see, with the seed data each flush removes.
+def engine(workers: list[Process], transactional_db: None, erp: FlexiServer) -> Iterator[list[Process]]:
+    """Running workers plus a database they can see, with the seed data each flush removes: the default rules,
+    on the ``default`` connection to the local ERP server (every job made here reads it).
 
     Afterwards it waits for the workers to go quiet (runs finished, their alerts reviewed): flushing tables
     while a worker still writes deadlocks on PostgreSQL (TRUNCATE against row locks).
@@ -78,6 +80,7 @@ def engine(workers: list[Process], transactional_db: None) -> Iterator[list[Proc
     from compliance_monitor.checks.models import WarehouseRule
 
     ensure_default_rules(WarehouseRule)
+    connect_to(erp)
     yield workers
     wait_until(_workers_quiet, timeout=30, interval=0.05, what="the workers to finish their follow-up work")
 

@@ -20,6 +20,7 @@ from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
 from compliance_monitor.jobs import runner, services
 from compliance_monitor.jobs.models import Execution, Job, Status
+from tests.erp_connection import connect_to
 
 # The runner's heartbeat thread writes through its own connection: these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,17 +31,19 @@ TIDY = Company(misplaced_percent=0)
 @pytest.fixture
 def erp() -> Iterator[FlexiServer]:
     server = FlexiServer(FlexiState(Company(misplaced_percent=30), username="api", password="pw")).start_in_thread()
-    settings = {"CM_ERP_URL": server.url, "CM_ERP_USER": "api", "CM_ERP_PASSWORD": "pw", "CM_ERP_RETRIES": 0}
-    with override_settings(CM_ERP_COMPANY="demo", CM_ERP_PAGE_SIZE=7, **settings):
+    with override_settings(CM_ERP_RETRIES=0):
         yield server
     server.shutdown()
     server.server_close()
 
 
 @pytest.fixture
-def job(transactional_db: None) -> Job:
+def job(transactional_db: None, erp: FlexiServer) -> Job:
     ensure_default_rules(WarehouseRule)  # the three original reports (a flush removed the migration's rows)
-    return services.create_job(now=T0, name="stock", cron="0 * * * *", checks=[CHECK_NAME], max_retries=0)
+    job = services.create_job(now=T0, name="stock", cron="0 * * * *", checks=[CHECK_NAME], max_retries=0)
+    connect_to(erp, page_size=7)
+    job.refresh_from_db()
+    return job
 
 
 Run = Callable[..., Execution]
@@ -149,7 +152,7 @@ def test_item_3_a_collapsed_read_resolves_nothing_and_raises_a_system_alert(run:
     assert result(collapsed, "ZBOZI").volume_note == "ZBOZI returned 3 stock rows, usually about 40"
     zbozi.refresh_from_db()
     assert zbozi.state == State.OPEN, "a suspect read must not resolve"
-    guard = Alert.objects.get(fingerprint=raising.volume_fingerprint(CHECK_NAME, "ZBOZI"))
+    guard = Alert.objects.get(fingerprint=raising.volume_fingerprint("default", CHECK_NAME, "ZBOZI"))
     assert (guard.type, guard.state, guard.title) == (
         AlertType.SYSTEM_ERROR,
         State.OPEN,
@@ -172,16 +175,16 @@ def test_item_3_an_accepted_volume_becomes_the_baseline_and_resolves_what_it_hel
     erp.state.company = Company(misplaced_percent=0, products_per_warehouse=2)
     run(1)
 
-    accepted = volume.accept_volume(CHECK_NAME, "ZBOZI", by="alice", now=T0 + timedelta(hours=2))
+    accepted = volume.accept_volume("default", CHECK_NAME, "ZBOZI", by="alice", now=T0 + timedelta(hours=2))
 
     assert (accepted.volume_accepted_by, accepted.rows_read) == ("alice", 2)
     zbozi.refresh_from_db()
-    guard = Alert.objects.get(fingerprint=raising.volume_fingerprint(CHECK_NAME, "ZBOZI"))
+    guard = Alert.objects.get(fingerprint=raising.volume_fingerprint("default", CHECK_NAME, "ZBOZI"))
     assert zbozi.state == guard.state == State.RESOLVED and guard.resolved_by == "alice"
     later = run(3)
     assert result(later, "ZBOZI").volume_note == "", "2 rows is the accepted normal now"
     with pytest.raises(volume.NothingToAcceptError):
-        volume.accept_volume(CHECK_NAME, "ZBOZI", by="alice", now=T0 + timedelta(hours=4))
+        volume.accept_volume("default", CHECK_NAME, "ZBOZI", by="alice", now=T0 + timedelta(hours=4))
 
 
 def test_item_4_a_run_over_a_past_date_stores_results_and_changes_no_alert(run: Run, erp: FlexiServer) -> None:

@@ -151,4 +151,4 @@ def test_each_run_records_new_persisting_and_fixed_violations(run) -> None:
 
 def test_a_single_offender_reads_naturally(run) -> None:
     run(0, outcome("ZBOZI", "P1"))
-    assert Alert.objects.get().title == "1 misplaced product in warehouse ZBOZI"
+    assert Alert.objects.get().title == "1 misplaced product in warehouse ZBOZI (Built-in demo company)"

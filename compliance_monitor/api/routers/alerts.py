@@ -1,6 +1,7 @@
 """/api/v1/alerts — alerts with filters, their history; acknowledge, resolve, statistics, cleanup.
 
-Warehouse managers see and act on the alerts of their warehouses even without a broader role.
+Warehouse managers see and act on the alerts of their warehouses even without a broader role. A user limited to
+some companies sees only their alerts: another company's alert is a 404 (``accounts/access.py``).
 """
 
 # No `from __future__ import annotations` here: ninja's @paginate resolves the view's annotations in its own
@@ -20,7 +21,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import Field
 
-from compliance_monitor.accounts.access import alert_actor, visible_alerts
+from compliance_monitor.accounts.access import alert_actor, require_every_connection, visible_alerts
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.alerts import services, volume
 from compliance_monitor.alerts.models import Alert, AlertType
@@ -42,6 +43,7 @@ class AlertFilters(Schema):
     min_severity: Literal["low", "medium", "high", "critical"] = "low"
     warehouse: str | None = Field(None, max_length=64)
     type: Literal[tuple(t.value for t in AlertType)] | None = None  # type: ignore[valid-type]
+    connection: str | None = Field(None, max_length=64, description="One ERP connection's alerts, by its name.")
 
 
 @router.get("", response={200: list[AlertOut], **ERRORS}, summary="Alerts, most severe and newest first")
@@ -53,6 +55,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> QuerySet[
         min_severity=filters.min_severity,
         warehouse=filters.warehouse or "",
         alert_type=filters.type or "",
+        connection=filters.connection or "",
     )
 
 
@@ -63,6 +66,11 @@ class StatisticsQuery(Schema):
     # ISO 8601 strings, parsed here: pydantic alone would read "0.5" as a Unix timestamp.
     start: str | None = Field(None, alias="from", pattern=ISO_DATE_TIME, description="ISO 8601 date or date-time")
     end: str | None = Field(None, alias="to", pattern=ISO_DATE_TIME, description="ISO 8601 date or date-time")
+    connection: str | None = Field(None, max_length=64, description="One ERP connection's alerts, by its name.")
+
+
+class AlertStatisticsByConnectionOut(AlertStatisticsOut):
+    by_connection: dict[str, int] = Field(description="Alerts per ERP connection (installation-wide ones left out).")
 
 
 def parse_when(value: str | None, field: str) -> datetime | None:
@@ -78,16 +86,24 @@ def parse_when(value: str | None, field: str) -> datetime | None:
     return parsed.astimezone(UTC) if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
-@router.get("/statistics", response={200: AlertStatisticsOut, **ERRORS}, summary="Statistics (default 30 days)")
+@router.get(
+    "/statistics", response={200: AlertStatisticsByConnectionOut, **ERRORS}, summary="Statistics (default 30 days)"
+)
 def alert_statistics(request: HttpRequest, query: Query[StatisticsQuery]) -> Any:
     actor(request, Role.VIEWER)
     end = parse_when(query.end, "to") or timezone.now()
-    return services.statistics(start=parse_when(query.start, "from"), end=end)
+    return services.statistics(
+        start=parse_when(query.start, "from"),
+        end=end,
+        alerts=visible_alerts(request.user),  # a user limited to some companies counts theirs only
+        connection=query.connection or "",
+    )
 
 
 @router.post("/cleanup", response={200: CleanupOut, **ERRORS}, summary="Delete old resolved alerts")
 def cleanup_alerts(request: HttpRequest, body: CleanupIn) -> dict[str, int]:
     actor(request, Role.ADMIN)
+    require_every_connection(request.user, "cleaning up alerts")
     return {"deleted": services.cleanup(older_than_days=body.older_than_days, now=timezone.now())}
 
 

@@ -1,4 +1,9 @@
-"""/api/v1/audit — who changed which configuration (jobs, rules, recipients, windows, tokens), when, before → after."""
+"""/api/v1/audit — who changed which configuration (jobs, rules, recipients, windows, tokens, connections, access per
+company), when, before → after.
+
+Administrators only, and only those not limited to some companies (403): the trail spans every company, and entries
+about deleted objects cannot be told apart by company.
+"""
 
 # No `from __future__ import annotations` here: ninja's @paginate resolves the view's annotations in its own
 # module, so they must be real objects, not strings.
@@ -11,7 +16,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import Field
 
-from compliance_monitor.accounts import audit
+from compliance_monitor.accounts import access, audit
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.api.routers.common import ERRORS, BoundedPages, actor
 
@@ -44,4 +49,5 @@ class AuditEntryOut(Schema):
 @paginate(BoundedPages, page_size=50)
 def list_audit(request: HttpRequest, filters: Query[AuditFilters]) -> audit.Trail:
     actor(request, Role.ADMIN)
+    access.require_every_connection(request.user, "the configuration audit")
     return audit.entries(model=filters.model, name=filters.object)

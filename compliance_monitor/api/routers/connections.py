@@ -12,10 +12,11 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
+from compliance_monitor.accounts import access
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.api.routers.common import ERRORS, actor
-from compliance_monitor.api.schemas import Body
-from compliance_monitor.erp import connections, probe
+from compliance_monitor.api.schemas import Body, ErrorOut
+from compliance_monitor.erp import catalog, connections, probe
 from compliance_monitor.erp.models import Connection
 
 router = Router(tags=["connections"])
@@ -33,7 +34,9 @@ class ConnectionOut(Schema):
     verify_tls: bool
     timeout_seconds: float
     page_size: int
-    max_concurrent_requests: int = Field(..., description="Stored, not yet enforced.")
+    max_concurrent_requests: int = Field(
+        ..., description="At most this many requests to this ERP at once, from the whole installation."
+    )
     enabled: bool
     notes: str
     last_test_result: dict[str, Any] | None
@@ -74,8 +77,27 @@ class ProbeOut(Schema):
     steps: list[StepOut]
 
 
-def connection_or_404(name: str) -> Connection:
-    return get_object_or_404(Connection, name=name)
+class CatalogEntryOut(Schema):
+    id: str = Field(..., description='The Flexi record id ("" for product types).')
+    code: str
+    name: str
+
+
+class CatalogOut(Schema):
+    """What the connection's ERP holds, as last read; never read: empty lists and ``refreshed_at`` null."""
+
+    warehouses: list[CatalogEntryOut]
+    goods_groups: list[CatalogEntryOut]
+    product_types: list[CatalogEntryOut]
+    refreshed_at: datetime | None
+    error: str = Field(..., description="Why the latest refresh failed (the lists stay as read before); blank if not.")
+    error_at: datetime | None
+    warnings: list[str] = Field(..., description='What the catalog lacks, e.g. "the ERP has no warehouses".')
+
+
+def connection_or_404(request: HttpRequest, name: str) -> Connection:
+    """A connection the user may see (another company's is a 404, as if it did not exist)."""
+    return get_object_or_404(access.visible_connection_rows(request.user), name=name)
 
 
 def out(connection: Connection) -> dict[str, Any]:
@@ -85,7 +107,7 @@ def out(connection: Connection) -> dict[str, Any]:
 @router.get("", response={200: list[ConnectionOut], **ERRORS}, summary="All ERP connections")
 def list_connections(request: HttpRequest) -> list[dict[str, Any]]:
     actor(request, Role.VIEWER)
-    return [out(connection) for connection in Connection.objects.all()]
+    return [out(connection) for connection in access.visible_connection_rows(request.user)]
 
 
 @router.post("", response={201: ConnectionOut, **ERRORS}, summary="Add an ERP connection")
@@ -102,13 +124,13 @@ def create_connection(request: HttpRequest, body: ConnectionIn) -> Status[dict[s
 @router.get("/{name}", response={200: ConnectionOut, **ERRORS}, summary="One ERP connection")
 def get_connection(request: HttpRequest, name: str) -> dict[str, Any]:
     actor(request, Role.VIEWER)
-    return out(connection_or_404(name))
+    return out(connection_or_404(request, name))
 
 
 @router.patch("/{name}", response={200: ConnectionOut, **ERRORS}, summary="Change an ERP connection")
 def update_connection(request: HttpRequest, name: str, body: ConnectionPatch) -> dict[str, Any]:
     actor(request, Role.ADMIN)
-    connection = connection_or_404(name)
+    connection = connection_or_404(request, name)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return out(connections.update_connection(connection, now=timezone.now(), **changes))
 
@@ -116,14 +138,36 @@ def update_connection(request: HttpRequest, name: str, body: ConnectionPatch) ->
 @router.delete("/{name}", response={204: None, **ERRORS}, summary="Remove an ERP connection")
 def delete_connection(request: HttpRequest, name: str) -> Status[None]:
     actor(request, Role.ADMIN)
-    connections.delete_connection(connection_or_404(name))
+    try:
+        connections.delete_connection(connection_or_404(request, name))
+    except connections.ConnectionInUseError as exc:
+        raise HttpError(409, str(exc)) from None
     return Status(204, None)
 
 
 @router.post("/{name}/test", response={200: ProbeOut, **ERRORS}, summary="Test a connection step by step")
 def test_connection(request: HttpRequest, name: str) -> dict[str, Any]:
     actor(request, Role.OPERATOR)
-    return probe.test_connection(connection_or_404(name), now=timezone.now()).as_json()
+    return probe.test_connection(connection_or_404(request, name), now=timezone.now()).as_json()
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # a view, not a pytest test
+
+
+@router.get("/{name}/catalog", response={200: CatalogOut, **ERRORS}, summary="What the connection's ERP holds")
+def get_catalog(request: HttpRequest, name: str) -> dict[str, Any]:
+    actor(request, Role.VIEWER)
+    return catalog.as_json(catalog.catalog_of(connection_or_404(request, name)))
+
+
+@router.post(
+    "/{name}/catalog/refresh",
+    response={200: CatalogOut, **ERRORS, 502: ErrorOut},
+    summary="Read the catalog from the ERP again (502 when the ERP cannot be read)",
+)
+def refresh_catalog(request: HttpRequest, name: str) -> dict[str, Any]:
+    actor(request, Role.OPERATOR)
+    try:
+        return catalog.as_json(catalog.refresh(connection_or_404(request, name), now=timezone.now()))
+    except catalog.CatalogRefreshError as exc:
+        raise HttpError(502, exc.message) from None

@@ -1,7 +1,8 @@
 """/api/v1/executions — one run with its check results, violation diff and alerts; cancel; evidence.
 
 Every read here is bounded: the detail lists the first violations of each result (the rest page through
-``/results/{id}/violations``), and the evidence streams from the database to the client.
+``/results/{id}/violations``), and the evidence streams from the database to the client. A user limited to some
+companies reaches only the runs of their jobs: another company's run is a 404 (``accounts/access.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
+from compliance_monitor.accounts.access import visible_executions, within
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.alerts import run_alerts
 from compliance_monitor.api.routers.common import ERRORS, actor
@@ -64,18 +66,20 @@ class StreamingJsonResponse(StreamingHttpResponse):
         return b"".join(self.streaming_content).decode(self.charset)  # type: ignore[arg-type]
 
 
-def execution_or_404(execution_id: uuid.UUID) -> Execution:
-    return get_object_or_404(Execution.objects.select_related("job"), pk=execution_id)
+def execution_or_404(request: HttpRequest, execution_id: uuid.UUID) -> Execution:
+    return get_object_or_404(visible_executions(request.user).select_related("job"), pk=execution_id)
 
 
-def execution_detail(execution_id: uuid.UUID) -> Execution:
+def execution_detail(request: HttpRequest, execution_id: uuid.UUID) -> Execution:
     """The run, its results each with its first violations (one query for all), and its alerts once reviewed."""
     first = Violation.objects.defer("detail").order_by(*VIOLATION_ORDER)[:VIOLATIONS_PER_RESULT]
     results = CheckResult.objects.order_by("check_name", "warehouse").prefetch_related(
         Prefetch("violations", queryset=first, to_attr="first_violations")
     )
     execution = get_object_or_404(
-        Execution.objects.select_related("job").prefetch_related(Prefetch("check_results", queryset=results)),
+        visible_executions(request.user)
+        .select_related("job")
+        .prefetch_related(Prefetch("check_results", queryset=results)),
         pk=execution_id,
     )
     reviewed = execution.alerts_reviewed_at is not None
@@ -91,7 +95,7 @@ def execution_detail(execution_id: uuid.UUID) -> Execution:
 )
 def get_execution(request: HttpRequest, execution_id: uuid.UUID) -> Any:
     actor(request, Role.VIEWER)
-    return execution_detail(execution_id)
+    return execution_detail(request, execution_id)
 
 
 class PageQuery(Schema):
@@ -107,7 +111,8 @@ class PageQuery(Schema):
 )
 def result_violations(request: HttpRequest, execution_id: uuid.UUID, result_id: int, query: Query[PageQuery]) -> Any:
     actor(request, Role.VIEWER)
-    result = get_object_or_404(CheckResult, pk=result_id, execution_id=execution_id)
+    results = within(request.user, CheckResult.objects.all(), "execution__job__connection__name")
+    result = get_object_or_404(results, pk=result_id, execution_id=execution_id)
     start = (query.page - 1) * query.page_size
     items = list(result.violations.defer("detail").order_by(*VIOLATION_ORDER)[start : start + query.page_size])
     more = start + len(items) < result.violation_count
@@ -125,7 +130,7 @@ def result_violations(request: HttpRequest, execution_id: uuid.UUID, result_id: 
 def cancel_execution(request: HttpRequest, execution_id: uuid.UUID) -> Any:
     by = actor(request, Role.OPERATOR)
     try:
-        return services.cancel(execution_or_404(execution_id), by=by, now=timezone.now())
+        return services.cancel(execution_or_404(request, execution_id), by=by, now=timezone.now())
     except services.ExecutionFinishedError as exc:
         raise HttpError(409, str(exc)) from None
 
@@ -137,7 +142,7 @@ class EvidenceQuery(Schema):
 @router.get("/{execution_id}/evidence", response={200: Any, **ERRORS}, summary="Every violation found, as CSV or JSON")
 def evidence(request: HttpRequest, execution_id: uuid.UUID, query: Query[EvidenceQuery]) -> HttpResponseBase:
     actor(request, Role.VIEWER)
-    execution = execution_or_404(execution_id)
+    execution = execution_or_404(request, execution_id)
     rows = evidence_rows(execution)
     if query.format == "json":
         response: StreamingHttpResponse = StreamingJsonResponse(json_chunks(rows), content_type="application/json")

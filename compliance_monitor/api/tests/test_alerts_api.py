@@ -171,7 +171,7 @@ def test_item_3_an_admin_accepts_a_collapsed_volume_through_the_api_and_results_
 
     finish_run(job, read(4000), hours=2)
     collapsed = finish_run(job, read(0), hours=1)
-    guard = Alert.objects.get(fingerprint=volume_fingerprint("warehouse.product_types", "ZBOZI"))
+    guard = Alert.objects.get(fingerprint=volume_fingerprint("demo", "warehouse.product_types", "ZBOZI"))
     detail = as_role("viewer").call("GET", f"/executions/{collapsed.pk}").json()
     assert detail["check_results"][0]["volume_note"] == "ZBOZI returned 0 stock rows, usually about 4,000"
     assert detail["check_results"][0]["rows_read"] == 0 and detail["check_results"][0]["is_current"] is True

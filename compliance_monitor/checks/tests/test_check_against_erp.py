@@ -14,6 +14,7 @@ from compliance_monitor.checks.base import CheckContext, OutcomeStatus
 from compliance_monitor.checks.warehouse import WarehouseProductTypeCheck
 from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
+from tests.erp_connection import connect_to
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -21,9 +22,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def erp() -> Iterator[FlexiServer]:
     server = FlexiServer(FlexiState(Company(), username="api", password="pw")).start_in_thread()
-    with override_settings(
-        CM_ERP_URL=server.url, CM_ERP_COMPANY="demo", CM_ERP_USER="api", CM_ERP_PASSWORD="pw", CM_ERP_RETRIES=0
-    ):
+    with override_settings(CM_ERP_RETRIES=0):
         yield server
     server.shutdown()
     server.server_close()
@@ -40,6 +39,11 @@ def expected_offenders(server: FlexiServer, code: str, allowed: set[str]) -> lis
         if facts["group"] and str(facts["group"].id) not in allowed and facts["quantity"] > 0:
             found.append(f"{code[:3]}{index:05d}")
     return found
+
+
+@pytest.fixture(autouse=True)
+def _rules_read_the_server(db: None, erp: FlexiServer) -> None:
+    connect_to(erp)
 
 
 def test_the_check_reads_each_configured_warehouse_from_the_erp(db: None, erp: FlexiServer) -> None:

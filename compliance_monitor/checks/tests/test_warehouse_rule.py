@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from compliance_monitor.checks.base import CheckOutcome
 from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
 from compliance_monitor.checks.warehouse import Rule, active_rules
+from compliance_monitor.erp.connections import implied_connection
 from compliance_monitor.erp.flexi import StockRow
 
 MATERIAL_RULE = Rule(
@@ -72,7 +73,7 @@ def test_fractional_quantities_keep_their_precision_in_the_message() -> None:
 
 
 def test_the_defaults_reproduce_the_three_original_reports(db: None) -> None:
-    rules = {r.warehouse: r for r in active_rules()}
+    rules = {r.warehouse: r for r in active_rules(implied_connection())}
     assert {code: (r.query, sorted(r.allowed), r.report_name) for code, r in rules.items()} == {
         "MATERIAL": ("5", ["3"], "MaterialWarehouseInvalidProductsReport"),
         "ZBOZI": ("4", ["1", "8"], "ProductsProductWarehouseInvalidProductsReport"),
@@ -81,17 +82,17 @@ def test_the_defaults_reproduce_the_three_original_reports(db: None) -> None:
 
 
 def test_a_warehouse_subset_selects_rules_by_code_or_id(db: None) -> None:
-    assert [r.warehouse for r in active_rules(["MATERIAL", "20"])] == ["MATERIAL", "POLOTOVARY"]
+    assert [r.warehouse for r in active_rules(implied_connection(), ["MATERIAL", "20"])] == ["MATERIAL", "POLOTOVARY"]
 
 
 def test_an_unknown_warehouse_is_an_error_naming_it(db: None) -> None:
     with pytest.raises(ValidationError, match="unknown warehouse\\(s\\) NOWHERE; configured: MATERIAL"):
-        active_rules(["MATERIAL", "NOWHERE"])
+        active_rules(implied_connection(), ["MATERIAL", "NOWHERE"])
 
 
 def test_a_disabled_rule_is_not_evaluated(db: None) -> None:
     WarehouseRule.objects.filter(warehouse_code="ZBOZI").update(enabled=False)
-    assert [r.warehouse for r in active_rules()] == ["MATERIAL", "POLOTOVARY"]
+    assert [r.warehouse for r in active_rules(implied_connection())] == ["MATERIAL", "POLOTOVARY"]
 
 
 def test_the_demo_stock_drifts_so_violations_come_and_go() -> None:
@@ -109,4 +110,4 @@ def test_the_demo_stock_drifts_so_violations_come_and_go() -> None:
 def test_with_no_rule_enabled_the_check_refuses_to_pass_silently(db: None) -> None:
     WarehouseRule.objects.update(enabled=False)
     with pytest.raises(ValidationError, match="no warehouse rule is enabled"):
-        active_rules()
+        active_rules(implied_connection())

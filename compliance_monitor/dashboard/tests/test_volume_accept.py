@@ -20,7 +20,7 @@ def read(warehouse: str, rows: int, *codes: str):
 def collapsed(finished_run) -> Alert:
     finished_run(read("ZBOZI", 4000, "Z001"), ago=timedelta(hours=2))
     finished_run(read("ZBOZI", 0), ago=timedelta(hours=1))
-    return Alert.objects.get(fingerprint=volume_fingerprint(CHECK, "ZBOZI"))
+    return Alert.objects.get(fingerprint=volume_fingerprint("demo", CHECK, "ZBOZI"))
 
 
 def test_item_3_the_alert_page_offers_accepting_the_volume_to_admins_only(as_role, finished_run) -> None:
@@ -35,7 +35,7 @@ def test_item_3_the_alert_page_offers_accepting_the_volume_to_admins_only(as_rol
 
 def test_item_3_accepting_records_who_and_resolves_what_the_read_held_back(as_role, finished_run) -> None:
     guard = collapsed(finished_run)
-    violation = Alert.objects.get(fingerprint=compliance_fingerprint(CHECK, "ZBOZI"))
+    violation = Alert.objects.get(fingerprint=compliance_fingerprint("demo", CHECK, "ZBOZI"))
     assert violation.state == State.OPEN, "the suspect clean read did not resolve it"
 
     response = as_role("admin").post(f"/alerts/{guard.pk}/accept-volume")

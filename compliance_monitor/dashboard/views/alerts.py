@@ -1,9 +1,14 @@
-"""The alerts inbox: filters, acknowledge and resolve in place, badges; an alert's page with its history."""
+"""The alerts inbox: filters, acknowledge and resolve in place, badges; an alert's page with its history.
+
+A user limited to some companies sees their alerts only; another company's alert is a 404 (``accounts/access.py``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -12,22 +17,45 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from compliance_monitor.accounts.access import actionable, actor, alert_actor, may_act_on, visible_alerts
+from compliance_monitor.accounts.access import (
+    actionable,
+    actor,
+    alert_actor,
+    may_act_on,
+    visible_alerts,
+    visible_connection_rows,
+)
 from compliance_monitor.accounts.roles import Role, role_of
 from compliance_monitor.alerts import services, volume
 from compliance_monitor.alerts.models import Alert
+from compliance_monitor.dashboard import forms as dashboard_forms
 from compliance_monitor.dashboard import queries
-from compliance_monitor.dashboard.forms import AlertFilters, ResolveForm
+from compliance_monitor.dashboard.forms import ResolveForm
 from compliance_monitor.dashboard.views.common import is_htmx, page, paginate, signed_in
 
 ALERTS_PAGE = 50
+
+
+class AlertFilters(dashboard_forms.AlertFilters):
+    """The inbox's filters, and the company (ERP connection) among those the user may see."""
+
+    connection = forms.ChoiceField(choices=(), required=False, label="Company")
+
+    def __init__(self, *args: Any, connections: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["connection"].choices = [("", "any"), *connections]  # type: ignore[attr-defined]
+
+
+def connection_choices(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(c.name, c.title or c.name) for c in visible_connection_rows(request.user).only("name", "title")]
 
 
 @require_GET
 @signed_in
 def alert_list(request: HttpRequest) -> HttpResponse:
     visible = visible_alerts(request.user)
-    filters = AlertFilters(request.GET, warehouses=queries.distinct_warehouses(visible))
+    connections = connection_choices(request)
+    filters = AlertFilters(request.GET, warehouses=queries.distinct_warehouses(visible), connections=connections)
     alerts = paginate(request, filtered(visible, filters), ALERTS_PAGE)
     may_act = actionable(request.user)
     context = {
@@ -35,6 +63,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "alerts": alerts,
         "rows": [(alert, may_act(alert)) for alert in alerts],
         "counts": queries.alert_counts(visible),
+        "several_connections": len(connections) > 1,  # the company filter, only when there is a choice
     }
     template = "dashboard/_alerts_live.html" if is_htmx(request) else "dashboard/alerts.html"
     return page(request, template, context)
@@ -49,6 +78,7 @@ def filtered(alerts: QuerySet[Alert], filters: AlertFilters) -> QuerySet[Alert]:
         min_severity=data.get("severity") or "low",
         warehouse=data.get("warehouse", ""),
         alert_type=data.get("type", ""),
+        connection=data.get("connection", ""),
     ).select_related("job")
 
 

@@ -10,7 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from compliance_monitor.accounts import audit
+from compliance_monitor.accounts import access, audit
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.dashboard.views.common import needs, page
 
@@ -21,6 +21,7 @@ MODEL_LABELS = {
     "recipient": "Recipients",
     "maintenance": "Maintenance windows",
     "token": "API tokens",
+    "access": "Access per company",
 }
 
 
@@ -37,6 +38,7 @@ Row = tuple[dict[str, Any], list[tuple[str, str, str]]]
 @require_GET
 @needs(Role.ADMIN)
 def audit_log(request: HttpRequest) -> HttpResponse:
+    access.require_every_connection(request.user, "the configuration audit")
     filters = AuditFilters(request.GET)
     data = filters.cleaned_data if filters.is_valid() else {}
     trail = audit.entries(model=data.get("model") or None, name=(data.get("object") or "").strip() or None)

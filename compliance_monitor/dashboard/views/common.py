@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect
 
+from compliance_monitor.accounts import access
 from compliance_monitor.accounts.roles import Role, managed_warehouses, require, role_of
-from compliance_monitor.notifications import services as inbox
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 LIVE_SECONDS = 3  # how often live parts of a page poll (the issue allows at most 5)
@@ -63,7 +63,7 @@ def page(request: HttpRequest, template: str, context: dict[str, Any], *, status
         "can_admin": role is not None and role >= Role.ADMIN,
         "can_view": role is not None,
         "manages": sorted(managed_warehouses(request.user)),
-        "unread": inbox.unread_count(request.user),
+        "unread": access.unread_count(request.user),
         "live_seconds": LIVE_SECONDS,
     }
     return render(request, template, {**header, **context}, status=status)

@@ -1,25 +1,34 @@
-"""ERP connections: the list with each one's last test, adding one (admin), testing one (operator)."""
+"""ERP connections: the list, adding, changing and removing one (admin), testing one and reading its catalog
+(operator), and its page — configuration, last test, catalog, warehouse rules (``rules.py``) and jobs.
+
+A user limited to some companies reaches only their connections: another one is a 404 (``accounts/access.py``).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from compliance_monitor.accounts.access import visible_connection_rows
 from compliance_monitor.accounts.roles import Role
-from compliance_monitor.dashboard.connection_forms import ConnectionForm
+from compliance_monitor.dashboard.connection_forms import ConnectionEditForm, ConnectionForm, RemoveConnectionForm
+from compliance_monitor.dashboard.rule_lines import CatalogIndex, rule_lines
 from compliance_monitor.dashboard.views.common import needs, page
 from compliance_monitor.dashboard.views.jobs import attach
-from compliance_monitor.erp import connections, probe
+from compliance_monitor.erp import catalog, connections, probe
 from compliance_monitor.erp.crypto import UndecryptableSecretError
 from compliance_monitor.erp.models import Connection
 
 
-def connection_or_404(name: str) -> Connection:
-    return get_object_or_404(Connection, name=name)
+def connection_or_404(request: HttpRequest, name: str) -> Connection:
+    return get_object_or_404(visible_connection_rows(request.user), name=name)
 
 
 @require_GET
@@ -29,7 +38,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
 
 
 def list_page(request: HttpRequest, form: ConnectionForm, *, status: int = 200) -> HttpResponse:
-    context = {"connections": Connection.objects.all(), "form": form}
+    context = {"connections": visible_connection_rows(request.user), "form": form}
     return page(request, "dashboard/connections.html", context, status=status)
 
 
@@ -47,7 +56,7 @@ def connection_add(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             attach(form, exc)
         else:
-            messages.success(request, f"Added connection {connection.name}.")
+            messages.success(request, f"Added connection {connection.name}. Next: test it, then read its catalog.")
             return redirect("dashboard:connection", name=connection.name)
     return list_page(request, form, status=422)
 
@@ -55,14 +64,75 @@ def connection_add(request: HttpRequest) -> HttpResponse:
 @require_GET
 @needs(Role.VIEWER)
 def connection_detail(request: HttpRequest, name: str) -> HttpResponse:
-    connection = connection_or_404(name)
-    return page(request, "dashboard/connection.html", {"connection": connection})
+    return detail_page(request, connection_or_404(request, name))
+
+
+def detail_page(request: HttpRequest, connection: Connection, *, status: int = 200, **extra: Any) -> HttpResponse:
+    index = CatalogIndex.of(connection)
+    rules = rule_lines(connection, index)
+    jobs = list(connection.jobs.order_by("name"))
+    context = {
+        "connection": connection,
+        "catalog": index.catalog,
+        "index": index,
+        "catalog_warnings": catalog.warnings(index.catalog),
+        "rules": rules,
+        "jobs": jobs,
+        "remove_form": extra.pop("remove_form", None) or RemoveConnectionForm(),
+        "steps_done": {
+            "tested": bool(connection.last_test_result and connection.last_test_result.get("ok")),
+            "catalog": index.read,
+            "rules": bool(rules),
+            "jobs": bool(jobs),
+        },
+        **extra,
+    }
+    return page(request, "dashboard/connection.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@needs(Role.ADMIN)
+def connection_edit(request: HttpRequest, name: str) -> HttpResponse:
+    connection = connection_or_404(request, name)
+    if request.method == "GET":
+        settings = set(ConnectionEditForm.base_fields) - {"password", "remove_password"}
+        form = ConnectionEditForm(initial={field: getattr(connection, field) for field in settings})
+        return edit_page(request, connection, form)
+    form = ConnectionEditForm(request.POST)
+    if form.is_valid():
+        try:
+            connections.update_connection(connection, now=timezone.now(), **form.changes())
+        except ValidationError as exc:
+            attach(form, exc)
+        else:
+            messages.success(request, f"Saved connection {connection.name}. Test it again to see it still answers.")
+            return redirect("dashboard:connection", name=connection.name)
+    return edit_page(request, connection_or_404(request, name), form, status=422)  # afresh: the refused values
+
+
+def edit_page(request: HttpRequest, connection: Connection, form: ConnectionEditForm, **kw: Any) -> HttpResponse:
+    return page(request, "dashboard/connection_edit.html", {"connection": connection, "form": form}, **kw)
+
+
+@require_POST
+@needs(Role.ADMIN)
+def connection_remove(request: HttpRequest, name: str) -> HttpResponse:
+    connection = connection_or_404(request, name)
+    form = RemoveConnectionForm(request.POST)
+    if not form.is_valid():
+        return detail_page(request, connection, status=422, remove_form=form)
+    try:
+        connections.delete_connection(connection)
+    except connections.ConnectionInUseError as exc:
+        return detail_page(request, connection, status=409, remove_error=str(exc), jobs_in_the_way=exc.jobs)
+    messages.success(request, f"Removed connection {name} with its rules and catalog.")
+    return redirect("dashboard:connections")
 
 
 @require_POST
 @needs(Role.OPERATOR)
 def connection_test(request: HttpRequest, name: str) -> HttpResponse:
-    connection = connection_or_404(name)
+    connection = connection_or_404(request, name)
     try:
         result = probe.test_connection(connection, now=timezone.now())
     except UndecryptableSecretError as exc:
@@ -76,3 +146,17 @@ def connection_test(request: HttpRequest, name: str) -> HttpResponse:
 
 
 connection_test.__test__ = False  # type: ignore[attr-defined]  # a view, not a pytest test
+
+
+@require_POST
+@needs(Role.OPERATOR)
+def catalog_refresh(request: HttpRequest, name: str) -> HttpResponse:
+    connection = connection_or_404(request, name)
+    try:
+        found = catalog.refresh(connection, now=timezone.now())
+    except catalog.CatalogRefreshError as exc:
+        messages.error(request, f"Could not read the catalog of {connection.name}: {exc.message}")
+    else:
+        counts = f"{len(found.warehouses)} warehouses, {len(found.goods_groups)} goods groups"
+        messages.success(request, f"Read the catalog of {connection.name}: {counts}.")
+    return redirect(reverse("dashboard:connection", kwargs={"name": connection.name}) + "#catalog")

@@ -1,24 +1,31 @@
-"""A job's page: configuration and cron editor, enable/disable, run now, history, statistics, conflicts."""
+"""A job's page: configuration and cron editor, enable/disable, run now, history, statistics, conflicts; and the
+new-job page (admin). A user limited to some companies reaches only their jobs (``accounts/access.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance_monitor.accounts import access
-from compliance_monitor.accounts.access import actor
+from compliance_monitor.accounts.access import actor, visible_connection_rows, visible_jobs
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.checks.models import WarehouseRule
+from compliance_monitor.checks.warehouse import CHECK_NAME
 from compliance_monitor.dashboard import charts
-from compliance_monitor.dashboard.forms import DisableForm, HistoryFilters, JobForm, RunForm
+from compliance_monitor.dashboard.forms import DisableForm, HistoryFilters, JobForm, JobNewForm, RunForm
+from compliance_monitor.dashboard.rule_lines import job_rule_problems
 from compliance_monitor.dashboard.views.common import needs, page, paginate
+from compliance_monitor.erp import catalog
+from compliance_monitor.erp.connections import implied_connection
+from compliance_monitor.erp.models import Connection
 from compliance_monitor.jobs import conflict_cache, cron, services, stats
 from compliance_monitor.jobs.models import JOB_SETTINGS, Job
 
@@ -27,14 +34,14 @@ STATISTICS_DAYS = (7, 30, 90)
 PREVIEW_RUNS = 5
 
 
-def job_or_404(name: str) -> Job:
-    return get_object_or_404(Job, name=name)
+def job_or_404(request: HttpRequest, name: str) -> Job:
+    return get_object_or_404(visible_jobs(request.user).select_related("connection"), name=name)
 
 
 @require_GET
 @needs(Role.VIEWER)
 def job_detail(request: HttpRequest, name: str) -> HttpResponse:
-    return job_page(request, job_or_404(name))
+    return job_page(request, job_or_404(request, name))
 
 
 def job_page(request: HttpRequest, job: Job, *, status: int = 200, **forms_: forms.Form) -> HttpResponse:
@@ -54,6 +61,8 @@ def job_page(request: HttpRequest, job: Job, *, status: int = 200, **forms_: for
         "day_choices": STATISTICS_DAYS,
         "filters": filters,
         "runs": paginate(request, _history(job, filters), HISTORY_PAGE),
+        "catalog_read": catalog.has_catalog(job.connection),
+        "rule_problems": job_rule_problems(job),
     }
     return page(request, "dashboard/job.html", context, status=status)
 
@@ -77,10 +86,15 @@ def _history(job: Job, filters: HistoryFilters) -> Any:
 
 
 def run_warehouses(job: Job) -> list[str]:
-    """What a manual run may be limited to: the job's warehouses, or every configured one."""
+    """What a manual run may be limited to: the job's warehouses, or every one its connection has a rule for."""
     if job.warehouses:
         return list(job.warehouses)
-    return list(WarehouseRule.objects.filter(enabled=True).values_list("warehouse_code", flat=True))
+    return rule_warehouses(job.connection)
+
+
+def rule_warehouses(connection: Connection | None) -> list[str]:
+    rules = WarehouseRule.objects.filter(connection=connection, enabled=True).order_by("warehouse_code")
+    return list(rules.values_list("warehouse_code", flat=True)) if connection is not None else []
 
 
 def attach(form: forms.Form, error: ValidationError) -> None:
@@ -99,7 +113,7 @@ def attach(form: forms.Form, error: ValidationError) -> None:
 @needs(Role.VIEWER)
 def job_conflicts(request: HttpRequest, name: str) -> HttpResponse:
     """The job's stored schedule conflicts (``jobs/conflict_cache.py``): read, not computed, so milliseconds."""
-    job = job_or_404(name)
+    job = job_or_404(request, name)
     found = conflict_cache.messages_of(job, now=timezone.now())
     return page(request, "dashboard/_conflicts.html", {"conflicts": found})
 
@@ -107,7 +121,7 @@ def job_conflicts(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 @needs(Role.ADMIN)
 def job_edit(request: HttpRequest, name: str) -> HttpResponse:
-    job = job_or_404(name)
+    job = job_or_404(request, name)
     form = JobForm(request.POST)
     if form.is_valid():
         try:
@@ -139,7 +153,7 @@ def cron_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 @needs(Role.ADMIN)
 def job_enable(request: HttpRequest, name: str) -> HttpResponse:
-    job = services.enable(job_or_404(name), by=actor(request.user, Role.ADMIN), now=timezone.now())
+    job = services.enable(job_or_404(request, name), by=actor(request.user, Role.ADMIN), now=timezone.now())
     messages.success(request, f"Enabled {job.name}; its failure streak starts over.")
     return redirect("dashboard:job", name=job.name)
 
@@ -147,7 +161,7 @@ def job_enable(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 @needs(Role.ADMIN)
 def job_disable(request: HttpRequest, name: str) -> HttpResponse:
-    job = job_or_404(name)
+    job = job_or_404(request, name)
     form = DisableForm(request.POST)
     if not form.is_valid():
         return job_page(request, job, status=422, disable_form=form)
@@ -160,7 +174,7 @@ def job_disable(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 @needs(Role.OPERATOR)
 def job_run(request: HttpRequest, name: str) -> HttpResponse:
-    job = job_or_404(name)
+    job = job_or_404(request, name)
     form = RunForm(request.POST, warehouses=run_warehouses(job))
     if form.is_valid():
         data = form.cleaned_data
@@ -182,3 +196,50 @@ def job_run(request: HttpRequest, name: str) -> HttpResponse:
         else:
             return redirect("dashboard:run", execution_id=execution.pk)
     return job_page(request, job, status=422, run_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@needs(Role.ADMIN)
+def job_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return new_page(request, *new_form(request, None, request.GET.get("connection", "")))
+    form, chosen = new_form(request, request.POST, request.POST.get("connection", ""))
+    if form.is_valid():
+        try:
+            job = services.create_job(now=timezone.now(), **form.cleaned_data)
+        except ValidationError as exc:
+            attach(form, exc)
+        else:
+            messages.success(request, f"Created job {job.name} on connection {job.connection.name}.")
+            return redirect("dashboard:job", name=job.name)
+    return new_page(request, form, chosen, status=422)
+
+
+@require_GET
+@needs(Role.ADMIN)
+def job_new_warehouses(request: HttpRequest) -> HttpResponse:
+    """The warehouse boxes for the connection just picked on the new-job page."""
+    form, chosen = new_form(request, None, request.GET.get("connection", ""))
+    return page(request, "dashboard/_job_warehouses.html", {"form": form, "connection": chosen})
+
+
+def new_form(request: HttpRequest, data: Any, name: str) -> tuple[JobNewForm, Connection | None]:
+    """The form offering the user's connections, and the one named (else the implied one) with its warehouses."""
+    offered = list(visible_connection_rows(request.user).order_by("name"))
+    chosen = next((c for c in offered if c.name == name), None if data is not None else _implied(offered))
+    initial = {"connection": getattr(chosen, "name", ""), "checks": [CHECK_NAME], "timezone": settings.TIME_ZONE}
+    choices = [(c.name, f"{c.name} — {c.title}" if c.title else c.name) for c in offered]
+    form = JobNewForm(data, initial=initial, connections=choices, warehouses=rule_warehouses(chosen))
+    return form, chosen
+
+
+def _implied(offered: list[Connection]) -> Connection | None:
+    try:
+        implied = implied_connection()
+    except Connection.DoesNotExist:
+        return None
+    return implied if implied in offered else next(iter(offered), None)
+
+
+def new_page(request: HttpRequest, form: JobNewForm, chosen: Connection | None, *, status: int = 200) -> HttpResponse:
+    return page(request, "dashboard/job_new.html", {"form": form, "connection": chosen}, status=status)

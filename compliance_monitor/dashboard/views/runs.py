@@ -1,6 +1,7 @@
 """A run's page: timeline, results, the violation diff, errors, evidence, its alerts; cancel while live.
 
-Polls while live and, once final, until its alerts are reviewed — then it shows them and stops.
+Polls while live and, once final, until its alerts are reviewed — then it shows them and stops. A user limited to
+some companies reaches only their jobs' runs: another company's run is a 404 (``accounts/access.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from compliance_monitor.accounts.access import actor
+from compliance_monitor.accounts.access import actor, visible_executions
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.dashboard import queries
 from compliance_monitor.dashboard.views.common import is_htmx, needs, page
@@ -21,14 +22,14 @@ from compliance_monitor.jobs import services
 from compliance_monitor.jobs.models import Execution
 
 
-def execution_or_404(execution_id: uuid.UUID) -> Execution:
-    return get_object_or_404(Execution.objects.select_related("job"), pk=execution_id)
+def execution_or_404(request: HttpRequest, execution_id: uuid.UUID) -> Execution:
+    return get_object_or_404(visible_executions(request.user).select_related("job"), pk=execution_id)
 
 
 @require_GET
 @needs(Role.VIEWER)
 def run_detail(request: HttpRequest, execution_id: uuid.UUID) -> HttpResponse:
-    execution = execution_or_404(execution_id)
+    execution = execution_or_404(request, execution_id)
     now = timezone.now()
     context = {
         "run": execution,
@@ -43,7 +44,7 @@ def run_detail(request: HttpRequest, execution_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @needs(Role.OPERATOR)
 def run_cancel(request: HttpRequest, execution_id: uuid.UUID) -> HttpResponse:
-    execution = execution_or_404(execution_id)
+    execution = execution_or_404(request, execution_id)
     try:
         services.cancel(execution, by=actor(request.user, Role.OPERATOR), now=timezone.now())
     except services.ExecutionFinishedError as exc:

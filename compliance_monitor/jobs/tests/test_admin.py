@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from compliance_monitor.checks.models import WarehouseRule
+from compliance_monitor.erp.models import default_connection
 from compliance_monitor.jobs import scheduler, services
 from compliance_monitor.jobs.models import Job
 
@@ -34,7 +35,7 @@ JOB_FORM = {
 
 
 def test_a_job_created_in_the_admin_is_scheduled_in_beat(admin: Client) -> None:
-    response = admin.post("/admin/jobs/job/add/", JOB_FORM)
+    response = admin.post("/admin/jobs/job/add/", {**JOB_FORM, "connection": str(default_connection())})
 
     assert response.status_code == 302
     job = Job.objects.get(name="nightly")
@@ -49,7 +50,7 @@ def test_a_job_created_in_the_admin_is_scheduled_in_beat(admin: Client) -> None:
     ],
 )
 def test_bad_job_input_in_the_admin_is_shown_on_its_field(admin: Client, field: str, value: str, message: str) -> None:
-    response = admin.post("/admin/jobs/job/add/", {**JOB_FORM, field: value})
+    response = admin.post("/admin/jobs/job/add/", {**JOB_FORM, "connection": str(default_connection()), field: value})
 
     assert response.status_code == 200 and message in response.context["adminform"].form.errors[field][0]
     assert not Job.objects.exists()

@@ -62,7 +62,9 @@ def test_item_10_the_change_form_cannot_flip_enabled_behind_the_services_back(ad
     job = make_job("nightly", cron="0 2 * * *")
     form = {key: value for key, value in JOB_FORM.items() if key != "enabled"}  # an unticked box
 
-    response = admin_client.post(f"/admin/jobs/job/{job.pk}/change/", {**form, "cron": "0 3 * * *"})
+    response = admin_client.post(
+        f"/admin/jobs/job/{job.pk}/change/", {**form, "connection": str(job.connection_id), "cron": "0 3 * * *"}
+    )
 
     assert response.status_code == 302
     job.refresh_from_db()

@@ -62,3 +62,16 @@ def test_one_jobs_conflicts_are_those_the_whole_sweep_finds_for_it(make_job, mak
     assert sorted(conflicts.conflicts_of(b, now=now), key=lambda c: c.other) == [
         c for c in everything if "b" in (c.job, c.other)
     ]
+
+
+def test_jobs_on_the_same_warehouse_code_of_different_companies_do_not_conflict(make_job, now) -> None:
+    from compliance_monitor.erp.models import Connection
+
+    Connection.objects.create(name="acme", company="acme", base_url="http://127.0.0.1:1")
+    make_job("demo-zbozi", warehouses=["ZBOZI"])
+    acme = make_job("acme-zbozi", warehouses=["ZBOZI"], connection="acme")
+    make_job("acme-all", connection="acme")
+
+    (conflict,) = conflicts.find_conflicts(now=now)
+    assert (conflict.job, conflict.other) == ("acme-all", "acme-zbozi")
+    assert len(conflicts.conflicts_of(acme, now=now)) == 1, "not with demo's ZBOZI"

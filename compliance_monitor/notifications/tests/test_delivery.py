@@ -18,7 +18,10 @@ def test_a_critical_alert_is_mailed_to_the_warehouse_manager_with_the_facts(smtp
     assert smtp.received.wait(2)
     (mail,) = smtp.messages
     assert mail["To"] == "marta@example.com"
-    assert mail["Subject"] == "CRITICAL: 12 misplaced products in warehouse MATERIAL"
+    assert (
+        mail["Subject"].replace("\r\n", "")
+        == "CRITICAL: 12 misplaced products in warehouse MATERIAL (Built-in demo company)"
+    )
     body = mail.get_payload()
     for fact in ("Warehouse:  MATERIAL", "Violations: 12", f"Execution:  {alert.execution_id}", "P000 (1ks)"):
         assert fact in body
@@ -72,7 +75,8 @@ def test_an_apprise_webhook_receives_the_notification(webhook, raise_alert, db) 
 
     (payload,) = webhook.received
     assert (
-        payload["title"] == "[HIGH] 7 misplaced products in warehouse ZBOZI" and "Violations: 7" in payload["message"]
+        payload["title"] == "[HIGH] 7 misplaced products in warehouse ZBOZI (Built-in demo company)"
+        and "Violations: 7" in payload["message"]
     )
 
 

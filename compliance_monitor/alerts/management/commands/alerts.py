@@ -14,6 +14,7 @@ from compliance_monitor import cli
 from compliance_monitor.alerts import services, volume
 from compliance_monitor.alerts.models import Alert, Severity
 from compliance_monitor.checks.warehouse import CHECK_NAME
+from compliance_monitor.erp.connections import implied_connection
 
 SEVERITIES = {s.label: s for s in Severity}
 
@@ -42,6 +43,7 @@ class Command(cli.SubcommandCommand):
         accept = sub.add_parser("accept-volume", help="accept a warehouse's collapsed row count as its real volume")
         accept.add_argument("warehouse", metavar="WAREHOUSE")
         accept.add_argument("--check", default=CHECK_NAME)
+        accept.add_argument("--connection", help="the ERP connection (default: the installation's default one)")
         stats = sub.add_parser("stats", help="statistics over a period (default: the last 30 days)")
         stats.add_argument("--from", dest="start", help="ISO date-time")
         stats.add_argument("--to", dest="end", help="ISO date-time (default now)")
@@ -97,7 +99,10 @@ class Command(cli.SubcommandCommand):
         return f"resolved alert {alert.pk}"
 
     def do_accept_volume(self, options: dict[str, Any]) -> str:
-        result = volume.accept_volume(options["check"], options["warehouse"], by=self.actor(), now=timezone.now())
+        connection = options["connection"] or implied_connection().name
+        result = volume.accept_volume(
+            connection, options["check"], options["warehouse"], by=self.actor(), now=timezone.now()
+        )
         return f"accepted {result.rows_read} rows as the volume of {result.warehouse} ({result.check_name})"
 
     def do_stats(self, options: dict[str, Any]) -> str:

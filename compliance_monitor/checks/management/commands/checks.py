@@ -20,7 +20,9 @@ from compliance_monitor.checks import registry
 from compliance_monitor.checks.base import CheckContext, CheckOutcome
 from compliance_monitor.checks.models import WarehouseRule
 from compliance_monitor.checks.warehouse import CHECK_NAME
+from compliance_monitor.erp.connections import implied_connection
 from compliance_monitor.erp.flexi import ErpError
+from compliance_monitor.erp.models import Connection
 
 FIRST_OFFENDERS = 3
 EXIT_VIOLATIONS, EXIT_ERROR = 1, 2
@@ -36,6 +38,7 @@ class Command(BaseCommand):
         run.add_argument("--warehouse", action="append", default=[], metavar="CODE")
         run.add_argument("--date", help="stock date YYYY-MM-DD (default today)")
         run.add_argument("--json", action="store_true")
+        run.add_argument("--connection", help="the ERP connection to read (default: the installation's default)")
         sub.add_parser("rules", help="the configured warehouse rules")
         sub.add_parser("list", help="registered check names")
 
@@ -45,6 +48,7 @@ class Command(BaseCommand):
         elif action == "rules":
             rows = [
                 (
+                    r.connection.name,
                     r.warehouse_code,
                     r.warehouse_id,
                     r.classify_by,
@@ -52,9 +56,11 @@ class Command(BaseCommand):
                     r.enabled,
                     r.report_name,
                 )
-                for r in WarehouseRule.objects.all()
+                for r in WarehouseRule.objects.select_related("connection")
             ]
-            self.stdout.write(cli.table(("warehouse", "id", "classify by", "allowed", "enabled", "report"), rows))
+            self.stdout.write(
+                cli.table(("connection", "warehouse", "id", "classify by", "allowed", "enabled", "report"), rows)
+            )
         else:
             self._run(options)
 
@@ -80,7 +86,9 @@ class Command(BaseCommand):
     @staticmethod
     def _evaluate(options: dict[str, Any]) -> list[CheckOutcome]:
         parameters = {"date": options["date"]} if options["date"] else {}
-        context = CheckContext(uuid.uuid4(), "cli", timezone.now(), parameters, tuple(options["warehouse"]))
+        context = CheckContext(
+            uuid.uuid4(), "cli", timezone.now(), parameters, tuple(options["warehouse"]), connection_of(options)
+        )
         outcomes: list[CheckOutcome] = []
         try:
             for name in options["check"] or [CHECK_NAME]:
@@ -90,6 +98,14 @@ class Command(BaseCommand):
         except ErpError as exc:
             raise CommandError(str(exc), returncode=EXIT_ERROR) from None
         return outcomes
+
+
+def connection_of(options: dict[str, Any]) -> Connection:
+    name = options["connection"]
+    try:
+        return Connection.objects.get(name=name) if name else implied_connection()
+    except Connection.DoesNotExist:
+        raise CommandError(f"no ERP connection named {name!r}", returncode=EXIT_ERROR) from None
 
 
 def outcome_table(outcomes: list[CheckOutcome]) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.core.management.base import CommandError
 from django.utils import timezone
 
 from compliance_monitor import cli
-from compliance_monitor.erp import connections, probe
+from compliance_monitor.erp import catalog, connections, probe
 from compliance_monitor.erp.models import Connection
 
 EXIT_FAILED = 2
@@ -22,8 +23,10 @@ class Command(cli.SubcommandCommand):
     explain: ClassVar[cli.Explanations] = {
         Connection.DoesNotExist: lambda exc, o: f"no connection named {o.get('name')!r} (see `connections list`)",
         connections.ConnectionExistsError: lambda exc, o: str(exc),
+        connections.ConnectionInUseError: lambda exc, o: str(exc),
+        catalog.CatalogRefreshError: lambda exc, o: f"cannot read the catalog of {o.get('name')!r}: {exc}",
     }
-    help = "ERP connections: list, add, test, remove."
+    help = "ERP connections: list, add, test, catalog, remove."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -45,7 +48,11 @@ class Command(cli.SubcommandCommand):
         test = sub.add_parser("test", help="test a connection step by step; exit 0 ok, 2 failed")
         test.add_argument("name")
         test.add_argument("--json", action="store_true")
-        sub.add_parser("remove", help="remove a connection").add_argument("name")
+        shown = sub.add_parser("catalog", help="the warehouses, goods groups and product types of a connection's ERP")
+        shown.add_argument("name")
+        shown.add_argument("--refresh", action="store_true", help="read them from the ERP first")
+        shown.add_argument("--json", action="store_true")
+        sub.add_parser("remove", help="remove a connection no job uses").add_argument("name")
 
     def do_list(self, options: dict[str, Any]) -> str:
         rows = list(Connection.objects.all())
@@ -89,6 +96,13 @@ class Command(cli.SubcommandCommand):
         self.stdout.write(report)
         raise CommandError(f"connection {options['name']!r} does not work", returncode=EXIT_FAILED)
 
+    def do_catalog(self, options: dict[str, Any]) -> str:
+        connection = Connection.objects.get(name=options["name"])
+        if options["refresh"]:
+            catalog.refresh(connection, now=timezone.now())
+        shown = catalog.as_json(catalog.catalog_of(connection))
+        return cli.dumps(shown) if options["json"] else catalog_report(connection, shown)
+
     def do_remove(self, options: dict[str, Any]) -> str:
         connections.delete_connection(Connection.objects.get(name=options["name"]))
         return f"removed {options['name']}"
@@ -112,3 +126,25 @@ def summary(connection: Connection) -> dict[str, Any]:
 def steps_report(result: probe.ProbeResult) -> str:
     lines = [f"{'✓' if step.ok else '✗'} {step.name:<13} {step.detail} ({step.seconds:.3f} s)" for step in result.steps]
     return "\n".join([*lines, "ok" if result.ok else "FAILED"])
+
+
+def catalog_report(connection: Connection, shown: dict[str, Any]) -> str:
+    """The refresh time, the latest error and warnings, then one table per list."""
+    read = shown["refreshed_at"]
+    when = f"read at {_time(read)}" if read else f"not read yet: `connections catalog {connection.name} --refresh`"
+    lines = [f"catalog of {connection.name} (company {connection.company}), {when}"]
+    if shown["error"]:
+        lines.append(f"the latest refresh failed at {_time(shown['error_at'])}: {shown['error']}")
+    lines += [f"warning: {warning}" for warning in shown["warnings"]]
+    for title, key, headers in (
+        ("warehouses", "warehouses", ("id", "code", "name")),
+        ("goods groups", "goods_groups", ("id", "code", "name")),
+        ("product types", "product_types", ("code", "name")),
+    ):
+        rows = [tuple(entry[header] for header in headers) for entry in shown[key]]
+        lines += ["", f"{title} ({len(rows)})", cli.table(headers, rows)]
+    return "\n".join(lines)
+
+
+def _time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S %Z") if value else "-"

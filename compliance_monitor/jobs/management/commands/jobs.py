@@ -28,6 +28,7 @@ SETTABLE: dict[str, tuple[str, Callable[[str], Any]]] = {
     "max_consecutive_failures": ("max_consecutive_failures", int),
     "description": ("description", str),
     "queue": ("queue", str),
+    "connection": ("connection", str),  # by name
 }
 WAIT_POLL_SECONDS = 0.2  # how often `trigger --wait` looks at the database
 DEFAULT_WAIT_SECONDS = 30 * 60
@@ -89,10 +90,20 @@ class Command(cli.SubcommandCommand):
         if options["json"]:
             return cli.dumps([job_summary(job) for job in jobs])
         rows = [
-            (j.name, j.enabled, j.cron, j.timezone, j.is_healthy, j.last_status, j.next_run_at, j.consecutive_failures)
+            (
+                j.name,
+                j.connection.name,
+                j.enabled,
+                j.cron,
+                j.timezone,
+                j.is_healthy,
+                j.last_status,
+                j.next_run_at,
+                j.consecutive_failures,
+            )
             for j in jobs
         ]
-        headers = ("name", "enabled", "cron", "timezone", "healthy", "last", "next run", "failures")
+        headers = ("name", "connection", "enabled", "cron", "timezone", "healthy", "last", "next run", "failures")
         return cli.table(headers, rows)
 
     def do_show(self, options: dict[str, Any]) -> str:
@@ -233,7 +244,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "failure_rate": job.failure_rate,
         "is_healthy": job.is_healthy,
     }
-    return {**{field: getattr(job, field) for field in fields}, **derived}
+    return {**{field: getattr(job, field) for field in fields}, "connection": job.connection.name, **derived}
 
 
 def execution_summary(execution: Any) -> dict[str, Any]:

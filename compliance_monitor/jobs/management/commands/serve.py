@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from compliance_monitor.checks.models import WarehouseRule
 from compliance_monitor.erp import connections as erp_connections
-from compliance_monitor.erp import sources
 from compliance_monitor.jobs import services
 from compliance_monitor.notifications.models import Recipient
 from compliance_monitor.private_files import write_private
@@ -68,16 +67,18 @@ class Command(BaseCommand):
             self.stdout.write(f"ERP connection {connection.name} set up")
         for job in services.ensure_default_jobs(now=now):
             self.stdout.write(f"created default job {job.name} ({job.cron})")
-        if sources.is_demo():
+        demo = erp_connections.implied_connection().is_demo
+        if demo:
             started = services.ensure_demo(now=now)
             self.stdout.write(f"demo data (no CM_ERP_URL set); first runs queued: {len(started)}")
         admin = self._ensure_admin()
-        if sources.is_demo() and not Recipient.objects.exists():
+        if demo and not Recipient.objects.exists():
             # So the demo's alerts reach someone: the admin's inbox, and mail files in CM_DATA_DIR/mail.
             Recipient.objects.create(
                 name="Demo operator",
                 email="operator@example.invalid",
                 user=admin,
+                connection=erp_connections.implied_connection(),
                 warehouses=[r.warehouse_code for r in WarehouseRule.objects.all()],
                 is_administrator=True,
                 is_escalation_contact=True,
