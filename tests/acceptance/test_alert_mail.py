@@ -22,7 +22,7 @@ def test_a_critical_violation_found_by_a_worker_is_mailed_within_seconds(engine:
     received = time.time()
 
     mail = smtp.messages[-1]
-    assert mail["Subject"] == "CRITICAL: 12 misplaced products in warehouse MATERIAL"
+    assert mail["Subject"] == "CRITICAL: 12 misplaced products in warehouse MATERIAL (default)"
     assert str(done.pk) in mail.get_payload()
     assert received - done.finished_at.timestamp() < 5
     alert = Alert.objects.get(execution=done)

@@ -71,7 +71,7 @@ def test_a_triggered_run_lists_its_alerts_once_alerts_reviewed_at_is_set_and_nev
             "change": "raised",
             "type": "compliance_violation",
             "severity": "critical",
-            "title": "12 misplaced products in warehouse MATERIAL",
+            "title": "12 misplaced products in warehouse MATERIAL (default)",
             "warehouse": "MATERIAL",
             "state": "open",
         }
