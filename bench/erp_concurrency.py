@@ -79,6 +79,9 @@ def configure() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from compliance_monitor.celery import freeze_startup_heap
+
+    freeze_startup_heap()  # as a worker does when it is ready (compliance_monitor/celery.py)
 
 
 def connect(url: str, page_size: int, company: Any) -> Any:

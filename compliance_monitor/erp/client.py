@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+import orjson
 import structlog
 
 from compliance_monitor.erp import flexi
@@ -82,11 +82,16 @@ class FlexiClient:
             "detail": flexi.STOCK_DETAIL,
             "includes": flexi.STOCK_INCLUDES,
         }
-        for raw in self.pages(flexi.EVIDENCE_STOCK, params):
-            yield flexi.stock_row(raw)
+        for page in self.page_lists(flexi.EVIDENCE_STOCK, params):
+            yield from map(flexi.stock_row, page)  # map: no Python frame per row on the hot path
 
     def pages(self, evidence: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
         """Every row of a read, page by page; raises unless the pages prove the read whole (see :class:`Pager`)."""
+        for page in self.page_lists(evidence, params):
+            yield from page
+
+    def page_lists(self, evidence: str, params: dict[str, str]) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a read, each proven by the :class:`Pager` before it is handed on."""
         pager = Pager(self.config.page_size, self.config.max_rows_per_scope)
         while True:
             page_params = {
@@ -97,15 +102,15 @@ class FlexiClient:
                 "add-row-count": "true",
             }
             rows, total = flexi.envelope(self.get_json(f"{evidence}.json", page_params), evidence)
-            yield from pager.accept(rows, total)
+            yield pager.accept(rows, total)
             if pager.done:
                 return
 
     def get_json(self, path: str, params: dict[str, str]) -> Any:
         body = self._request(path, params)
         try:
-            return json.loads(body)
-        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+            return orjson.loads(body)  # ~2x the standard library's speed: a page's parse holds the GIL
+        except orjson.JSONDecodeError:  # also absurdly nested JSON, NaN, and integers over 64 bits
             raise ErpMalformedResponseError(f"ERP answered {path} with malformed JSON") from None
 
     def _request(self, path: str, params: dict[str, str]) -> bytes:
@@ -223,7 +228,7 @@ class Pager:
 
 def _server_message(body: bytes) -> str:
     try:
-        winstrom = json.loads(body).get("winstrom", {})
+        winstrom = orjson.loads(body).get("winstrom", {})
     except (ValueError, AttributeError):
         return body[:200].decode("utf-8", "replace") or "no message"
     return flexi.error_message(winstrom) if isinstance(winstrom, dict) else "no message"
