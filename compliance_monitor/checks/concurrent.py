@@ -38,6 +38,7 @@ from compliance_monitor.checks.base import CheckOutcome, attach_outcomes
 from compliance_monitor.erp import slots
 from compliance_monitor.erp.flexi import ErpAuthError, StockRow
 from compliance_monitor.erp.models import Connection
+from compliance_monitor.erp.read_ahead import ReadInterruptedError
 from compliance_monitor.erp.sources import StockSource
 
 log = structlog.get_logger(__name__)
@@ -120,15 +121,24 @@ class _Guarded:
 
     def stock(self, warehouse: str, on: date) -> Iterator[StockRow]:
         rows, gate = iter(self.source.stock(warehouse, on)), self.gate
-        while not self.stop.is_set():
-            row = next(rows, None)
-            if row is None:
-                return
-            if gate is not None:
-                gate.set()
-                gate = None
-            yield row
-        raise Stopped
+        try:
+            while not self.stop.is_set():
+                try:
+                    row = next(rows, None)
+                except ReadInterruptedError:  # by the stop (_halt): as a stop between rows
+                    raise Stopped from None
+                if row is None:
+                    return
+                if gate is not None:
+                    gate.set()
+                    gate = None
+                yield row
+            raise Stopped
+        finally:
+            getattr(rows, "close", lambda: None)()  # at once, not when collected: its read-ahead ends
+
+    def interrupt(self) -> None:
+        self.source.interrupt()
 
     def close(self) -> None:
         self.source.close()
@@ -256,6 +266,8 @@ class ConcurrentRead(Generic[S]):
     def _halt(self) -> None:
         self.stop.set()
         self.gate.set()  # wake the threads waiting for the first page: they see the stop and end
+        for worker in self.workers.values():
+            worker.source.interrupt()  # no page asked ahead any more (erp/read_ahead.py)
 
     def _starved(self) -> bool:
         return not self.stop.is_set() and self._unstarted() > 0

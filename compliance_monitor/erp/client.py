@@ -23,6 +23,7 @@ from compliance_monitor.erp.flexi import (
     ErpUnavailableError,
     StockRow,
 )
+from compliance_monitor.erp.read_ahead import ReadAhead
 
 log = structlog.get_logger(__name__)
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -56,6 +57,7 @@ class FlexiClient:
     ) -> None:
         self.config = config
         self._sleep = sleep
+        self._ahead: ReadAhead[list[dict[str, Any]]] | None = None  # the stock read in progress
         self._http = httpx.Client(
             base_url=f"{config.url.rstrip('/')}/c/{config.company}/",
             auth=httpx.BasicAuth(config.username, config.password),
@@ -65,7 +67,14 @@ class FlexiClient:
             transport=transport,
         )
 
+    def interrupt(self) -> None:
+        """From any thread, at once: the stock read in progress asks for no further page and ends in an error."""
+        if self._ahead is not None:
+            self._ahead.interrupt()
+
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()  # a read left open: no request of it stays in flight
         self._http.close()
 
     def __enter__(self) -> FlexiClient:
@@ -82,8 +91,13 @@ class FlexiClient:
             "detail": flexi.STOCK_DETAIL,
             "includes": flexi.STOCK_INCLUDES,
         }
-        for page in self.page_lists(flexi.EVIDENCE_STOCK, params):
-            yield from map(flexi.stock_row, page)  # map: no Python frame per row on the hot path
+        # The next page is asked for while this one's rows are judged (one request in flight: erp/read_ahead.py).
+        ahead = self._ahead = ReadAhead(self.page_lists(flexi.EVIDENCE_STOCK, params))
+        try:
+            for page in ahead:
+                yield from map(flexi.stock_row, page)  # map: no Python frame per row on the hot path
+        finally:
+            ahead.close()
 
     def pages(self, evidence: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
         """Every row of a read, page by page; raises unless the pages prove the read whole (see :class:`Pager`)."""

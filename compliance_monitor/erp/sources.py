@@ -17,6 +17,8 @@ DEMO_DRIFT_MINUTES = 10  # the demo's stock changes every 10 minutes, so runs di
 class StockSource(Protocol):
     def stock(self, warehouse: str, on: date) -> Iterator[StockRow]: ...
 
+    def interrupt(self) -> None: ...  # from another thread: the read in progress asks for nothing more
+
     def close(self) -> None: ...
 
 
@@ -34,6 +36,9 @@ class DemoSource:
         for index in range(self.company.row_count(found)):
             facts = self.company.row(found, index, self.slot + on.toordinal())
             yield flexi.stock_row(synthetic.render(found, facts, expanded=True, typing="string"))
+
+    def interrupt(self) -> None:
+        pass  # in-process: between rows, the reader's own stop check is enough
 
     def close(self) -> None:
         pass

@@ -331,6 +331,9 @@ class ListSource:
         for n in range(self.rows):
             yield StockRow(f"{warehouse}-{n}", "", "", "1", "", "", 1.0, "ks")
 
+    def interrupt(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
