@@ -1,0 +1,360 @@
+"""Row predicates for checks as data (issue 12): a small documented grammar, parsed once, compiled to closures.
+
+A user-defined check says which rows violate it with an expression over the fields of a Flexi evidence::
+
+    stavMJ < 0
+    minMJ > 0 && stavMJ < minMJ
+    skupZboz is null || !(cenik.typZasobyK in ['typZasoby.zbozi', 'typZasoby.vyrobek'])
+    datSplat < ${today} && zbyvaUhradit > 0 && !storno
+
+The syntax is a subset of CEL's (``&&``, ``||``, ``!``, ``in``, string and number literals), with the words ``and``,
+``or``, ``not``, ``not in`` and ``is [not] null`` for readers who are not programmers::
+
+    expr   := or
+    or     := and (('||' | 'or') and)*
+    and    := unary (('&&' | 'and') unary)*
+    unary  := ('!' | 'not') unary | test
+    test   := sum (('<' | '<=' | '>' | '>=' | '==' | '!=') sum | ['not'] 'in' list | 'is' ['not'] 'null')?
+    sum    := atom (('+' | '-') atom)*
+    atom   := NUMBER | STRING | 'true' | 'false' | 'null' | '${' NAME '}' | path | '(' expr ')' | '-' atom
+    path   := NAME ('.' NAME)?          -- a field, or a field of a relation (skupZboz.id, cenik.typZasobyK)
+    list   := '[' (constant (',' constant)*)? ']'
+
+It is never Python: there is no ``eval``, ``exec`` or ``compile()`` here. :func:`compile_predicate` tokenizes and
+parses the text, checks every field against the evidence's fields (their ``/properties`` types) and every
+``${placeholder}`` against the run's parameters, and builds a tree of small closures. A mistake is a
+:class:`PredicateError` naming the column. Only the fields the predicate uses are read from a row, each converted by
+its declared type (``numeric``: a finite number, empty is 0; ``date``: the ``YYYY-MM-DD`` Flexi starts it with;
+``logic``: ``"true"``/``"false"``; ``relation``: an expanded object or ``code:X``). A row whose value cannot be
+judged — ``NaN`` in a numeric field, a missing text in an ordering — raises :class:`RowError`, which the check
+counts as a data error of its scope: never a crash, never a silent pass. The engine choice (closures over CEL
+bindings, which cost 8–20 µs a row) is measured in docs/design/checks-as-data-research.md.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from compliance_monitor.erp import flexi
+
+FieldType = Literal["numeric", "integer", "text", "date", "logic", "relation", "select"]
+Row = Mapping[str, Any]
+Value = Callable[[Row], Any]
+Kind = Literal["number", "text", "date", "bool", "null", "any"]
+
+TOKEN = re.compile(
+    r"\s*(?:(?P<number>\d+(?:\.\d+)?)|(?P<string>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
+    r"|(?P<placeholder>\$\{[A-Za-z_][A-Za-z0-9_]*\})|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>&&|\|\||<=|>=|==|!=|[<>!(),.\[\]+-]))"
+)
+WORDS = {"and": "&&", "or": "||"}
+ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+EQUALITY = {"==": operator.eq, "!=": operator.ne}
+KIND_OF_FIELD: dict[str, Kind] = {"numeric": "number", "integer": "number", "date": "date", "logic": "bool"}
+
+
+class PredicateError(ValueError):
+    """The predicate cannot be compiled; ``column`` is 1-based."""
+
+    def __init__(self, problem: str, source: str, offset: int) -> None:
+        self.problem, self.column = problem, offset + 1
+        super().__init__(f"{problem} at column {self.column}: {source[:offset]}⟨here⟩{source[offset:]}")
+
+
+class RowError(ValueError):
+    """This row's value cannot be judged (a data error of the scope, never a pass)."""
+
+
+@dataclass(frozen=True)
+class Predicate:
+    source: str
+    fields: frozenset[str]  # the fields it reads: what a definition must ask the ERP for (detail=custom:…)
+    test: Callable[[Row], bool]
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    offset: int
+
+
+@dataclass(frozen=True)
+class _Node:
+    value: Value
+    kind: Kind
+    offset: int
+    constant: bool = False
+
+
+def compile_predicate(
+    source: str, fields: Mapping[str, FieldType], parameters: Mapping[str, Any] | None = None
+) -> Predicate:
+    """``source`` over rows with ``fields`` (name → type); ``parameters`` fill ``${name}``."""
+    parser = _Parser(source, fields, parameters or {})
+    node = parser.expression()
+    if parser.peek().kind != "end":
+        parser.fail(f"unexpected {parser.peek().text!r}")
+    test = node.value
+    return Predicate(source, frozenset(parser.used), lambda row: bool(test(row)))
+
+
+def _tokenize(source: str) -> list[_Token]:
+    tokens, offset = [], 0
+    while source[offset:].strip():
+        match = TOKEN.match(source, offset)
+        if match is None:
+            at = len(source) - len(source[offset:].lstrip())
+            raise PredicateError(f"unexpected character {source[at]!r}", source, at)
+        kind = match.lastgroup or "op"
+        text = match.group(kind)
+        if kind == "name" and text in WORDS:
+            kind, text = "op", WORDS[text]
+        tokens.append(_Token(kind, text, match.start(kind)))
+        offset = match.end()
+    return [*tokens, _Token("end", "end of the predicate", len(source))]
+
+
+class _Parser:
+    def __init__(self, source: str, fields: Mapping[str, FieldType], parameters: Mapping[str, Any]) -> None:
+        self.source, self.fields, self.parameters = source, fields, parameters
+        self.tokens, self.index, self.used = _tokenize(source), 0, set[str]()
+
+    def peek(self, ahead: int = 0) -> _Token:
+        return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
+
+    def take(self, text: str | None = None) -> _Token:
+        token = self.peek()
+        if text is not None and token.text != text:
+            self.fail(f"expected {text!r}, found {token.text!r}")
+        self.index += 1
+        return token
+
+    def fail(self, problem: str, offset: int | None = None) -> None:
+        raise PredicateError(problem, self.source, self.peek().offset if offset is None else offset)
+
+    def expression(self) -> _Node:
+        return self._chain("||", self._and, lambda f, g: lambda r: f(r) or g(r))
+
+    def _and(self) -> _Node:
+        return self._chain("&&", self._unary, lambda f, g: lambda r: f(r) and g(r))
+
+    def _chain(self, op: str, operand: Callable[[], _Node], join: Callable[[Value, Value], Value]) -> _Node:
+        node = operand()
+        while self.peek().text == op:
+            self.take()
+            right = operand()
+            node = _Node(join(node.value, right.value), "bool", node.offset)
+        return node
+
+    def _unary(self) -> _Node:
+        token = self.peek()
+        if token.text in ("!", "not") and not (token.text == "not" and self.peek(1).text == "in"):
+            self.take()
+            inner = self._unary().value
+            return _Node(lambda r: not inner(r), "bool", token.offset)
+        return self._test()
+
+    def _test(self) -> _Node:
+        left, token = self._sum(), self.peek()
+        if token.text in ORDERING or token.text in EQUALITY:
+            self.take()
+            return _compare(token, left, self._sum(), self)
+        if token.text == "in" or (token.text == "not" and self.peek(1).text == "in"):
+            negate = self.take().text == "not"
+            if negate:
+                self.take("in")
+            return _membership(left, self._list(), negate)
+        if token.text == "is":
+            self.take()
+            negate = self.peek().text == "not"
+            if negate:
+                self.take()
+            self.take("null")
+            return _null_test(left, negate)
+        return left
+
+    def _sum(self) -> _Node:
+        node = self._atom()
+        while self.peek().text in ("+", "-"):
+            token = self.take()
+            right = self._atom()
+            if node.kind not in ("number", "any") or right.kind not in ("number", "any"):
+                self.fail(f"'{token.text}' works on numbers only", token.offset)
+            node = _arith(operator.add if token.text == "+" else operator.sub, node, right)
+        return node
+
+    def _atom(self) -> _Node:
+        token = self.take()
+        if token.kind == "number":
+            return _constant(float(token.text), token.offset)
+        if token.kind == "string":
+            return _constant(re.sub(r"\\(.)", r"\1", token.text[1:-1]), token.offset)
+        if token.kind == "placeholder":
+            return self._placeholder(token)
+        if token.kind == "name":
+            return self._name(token)
+        if token.text == "(":
+            node = self.expression()
+            self.take(")")
+            return node
+        if token.text == "-":
+            inner = self._atom()
+            if inner.kind not in ("number", "any"):
+                self.fail("'-' works on numbers only", token.offset)
+            value = inner.value
+            return _Node(lambda r: -value(r), "number", token.offset, inner.constant)
+        self.fail(f"unexpected {token.text!r}", token.offset)
+        raise AssertionError  # fail raised
+
+    def _placeholder(self, token: _Token) -> _Node:
+        name = token.text[2:-1]
+        if name not in self.parameters:
+            known = ", ".join(sorted(self.parameters)) or "none"
+            self.fail(f"unknown placeholder ${{{name}}} (known: {known})", token.offset)
+        return _constant(self.parameters[name], token.offset)
+
+    def _name(self, token: _Token) -> _Node:
+        if token.text in ("true", "false"):
+            return _constant(token.text == "true", token.offset)
+        if token.text == "null":
+            return _constant(None, token.offset)
+        if self.peek().text == "(":
+            self.fail(f"unknown function {token.text!r}: a predicate compares fields, it calls nothing", token.offset)
+        field = token.text
+        if field not in self.fields:
+            self.fail(f"unknown field {field!r} (known: {', '.join(sorted(self.fields))})", token.offset)
+        self.used.add(field)
+        if self.peek().text == ".":
+            self.take()
+            part = self.take()
+            if part.kind != "name":
+                self.fail("expected a field of the relation after '.'", part.offset)
+            if self.fields[field] != "relation":
+                self.fail(f"field {field!r} is not a relation: it has no {part.text!r}", part.offset)
+            return _Node(_relation_field(field, part.text), "text", token.offset)  # relation fields are text
+        return _Node(_accessor(field, self.fields[field]), KIND_OF_FIELD.get(self.fields[field], "text"), token.offset)
+
+    def _list(self) -> list[Any]:
+        self.take("[")
+        items: list[Any] = []
+        while self.peek().text != "]":
+            if items:
+                self.take(",")
+            item = self._atom()
+            if not item.constant:
+                self.fail("a list holds constants only", item.offset)
+            items.append(item.value({}))
+        self.take("]")
+        return items
+
+
+def _constant(value: Any, offset: int) -> _Node:
+    kind: Kind = (
+        "null"
+        if value is None
+        else "bool"
+        if isinstance(value, bool)
+        else "number"
+        if isinstance(value, int | float)
+        else "date"
+        if isinstance(value, date)
+        else "text"
+    )
+    return _Node(lambda r: value, kind, offset, constant=True)
+
+
+def _arith(op: Callable[[Any, Any], Any], left: _Node, right: _Node) -> _Node:
+    f, g = left.value, right.value
+    return _Node(lambda r: op(f(r), g(r)), "number", left.offset)
+
+
+def _null_test(node: _Node, negate: bool) -> _Node:
+    value = node.value
+    if negate:
+        return _Node(lambda r: value(r) not in (None, ""), "bool", node.offset)
+    return _Node(lambda r: value(r) in (None, ""), "bool", node.offset)
+
+
+def _compare(token: _Token, left: _Node, right: _Node, parser: _Parser) -> _Node:
+    left, right = _dates(left, right, parser), _dates(right, left, parser)
+    kinds = {left.kind, right.kind} - {"any", "null"}
+    if len(kinds) > 2:
+        parser.fail(f"cannot compare {left.kind} with {right.kind}", token.offset)
+    f, g = left.value, right.value
+    if token.text in EQUALITY:
+        op = EQUALITY[token.text]
+        return _Node(lambda r: op(f(r), g(r)), "bool", left.offset)
+    order = ORDERING[token.text]
+
+    def ordered(row: Row) -> bool:
+        a, b = f(row), g(row)
+        if a is None or b is None or a == "" or b == "":
+            raise RowError(f"'{token.text}' at column {token.offset + 1} meets an empty value")
+        try:
+            return bool(order(a, b))
+        except TypeError:
+            raise RowError(f"'{token.text}' at column {token.offset + 1} cannot order {a!r} and {b!r}") from None
+
+    return _Node(ordered, "bool", left.offset)
+
+
+def _dates(node: _Node, other: _Node, parser: _Parser) -> _Node:
+    """A text constant compared with a date field is a date (``datSplat < '2026-12-01'``)."""
+    if node.constant and node.kind == "text" and other.kind == "date":
+        try:
+            day = date.fromisoformat(node.value({}))
+        except ValueError:
+            parser.fail(f"{node.value({})!r} is not a date (YYYY-MM-DD)", node.offset)
+        return _constant(day, node.offset)
+    return node
+
+
+def _membership(left: _Node, items: list[Any], negate: bool) -> _Node:
+    allowed, value = frozenset(items), left.value
+    if negate:
+        return _Node(lambda r: value(r) not in allowed, "bool", left.offset)
+    return _Node(lambda r: value(r) in allowed, "bool", left.offset)
+
+
+def _accessor(field: str, kind: FieldType) -> Value:
+    if kind in ("numeric", "integer"):
+        return lambda r: _number(r, field)
+    if kind == "date":
+        return lambda r: _date(r.get(field), field)
+    if kind == "logic":
+        return lambda r: str(r.get(field)).lower() == "true"
+    if kind == "relation":
+        return lambda r: _related(r.get(field)) or None
+    return lambda r: r.get(field)
+
+
+def _number(row: Row, field: str) -> float:
+    try:
+        return flexi.to_float(row.get(field))
+    except (ValueError, TypeError):
+        raise RowError(f"field {field} is {str(row.get(field))[:40]!r}, not a finite number") from None
+
+
+def _date(value: Any, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])  # Flexi: 2026-12-01+01:00
+    except ValueError:
+        raise RowError(f"field {field} is {str(value)[:40]!r}, not a date") from None
+
+
+def _related(value: Any) -> dict[str, Any]:
+    if isinstance(value, list):
+        return value[0] if value and isinstance(value[0], dict) else {}
+    return value if isinstance(value, dict) else flexi.relation(value)
+
+
+def _relation_field(field: str, part: str) -> Value:
+    return lambda r: _related(r.get(field)).get(part)
