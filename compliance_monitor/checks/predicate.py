@@ -284,7 +284,7 @@ def _null_test(node: _Node, negate: bool) -> _Node:
 def _compare(token: _Token, left: _Node, right: _Node, parser: _Parser) -> _Node:
     left, right = _dates(left, right, parser), _dates(right, left, parser)
     kinds = {left.kind, right.kind} - {"any", "null"}
-    if len(kinds) > 2:
+    if len(kinds) > 1:
         parser.fail(f"cannot compare {left.kind} with {right.kind}", token.offset)
     f, g = left.value, right.value
     if token.text in EQUALITY:
