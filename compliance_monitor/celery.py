@@ -53,8 +53,8 @@ def freeze_startup_heap(**_: object) -> None:
     """Move what start-up built (Django, models, tasks: ~100k objects) out of the cyclic garbage collector's sight.
 
     Those objects live as long as the process; a full collection walks them all, and a run parsing ERP pages
-    allocates enough to trigger collections all the time — measured, half the time of a page's fetch and parse
-    (bench/erp_concurrency.py). Frozen, they are never scanned (nor touched, so prefork children keep sharing
+    allocates enough to trigger collections all the time (a one-off measurement: about half the time of a page's
+    fetch and parse). Frozen, they are never scanned (nor touched, so prefork children keep sharing
     their pages). What runs allocate is collected as before.
     """
     gc.collect()

@@ -38,14 +38,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from compliance_monitor.erp import flexi
 
 FieldType = Literal["numeric", "integer", "text", "date", "logic", "relation", "select"]
 Row = Mapping[str, Any]
 Value = Callable[[Row], Any]
-Kind = Literal["number", "text", "date", "bool", "null", "any"]
+Kind = Literal["number", "text", "date", "bool", "null"]
 
 TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d+)?)|(?P<string>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
@@ -135,7 +135,7 @@ class _Parser:
         self.index += 1
         return token
 
-    def fail(self, problem: str, offset: int | None = None) -> None:
+    def fail(self, problem: str, offset: int | None = None) -> NoReturn:
         raise PredicateError(problem, self.source, self.peek().offset if offset is None else offset)
 
     def expression(self) -> _Node:
@@ -184,7 +184,7 @@ class _Parser:
         while self.peek().text in ("+", "-"):
             token = self.take()
             right = self._atom()
-            if node.kind not in ("number", "any") or right.kind not in ("number", "any"):
+            if node.kind != "number" or right.kind != "number":
                 self.fail(f"'{token.text}' works on numbers only", token.offset)
             node = _arith(operator.add if token.text == "+" else operator.sub, node, right)
         return node
@@ -205,12 +205,11 @@ class _Parser:
             return node
         if token.text == "-":
             inner = self._atom()
-            if inner.kind not in ("number", "any"):
+            if inner.kind != "number":
                 self.fail("'-' works on numbers only", token.offset)
             value = inner.value
             return _Node(lambda r: -value(r), "number", token.offset, inner.constant)
         self.fail(f"unexpected {token.text!r}", token.offset)
-        raise AssertionError  # fail raised
 
     def _placeholder(self, token: _Token) -> _Node:
         name = token.text[2:-1]
@@ -283,7 +282,7 @@ def _null_test(node: _Node, negate: bool) -> _Node:
 
 def _compare(token: _Token, left: _Node, right: _Node, parser: _Parser) -> _Node:
     left, right = _dates(left, right, parser), _dates(right, left, parser)
-    kinds = {left.kind, right.kind} - {"any", "null"}
+    kinds = {left.kind, right.kind} - {"null"}
     if len(kinds) > 1:
         parser.fail(f"cannot compare {left.kind} with {right.kind}", token.offset)
     f, g = left.value, right.value
