@@ -43,4 +43,8 @@ def test_rows_carry_product_group_quantity_and_unit(client: FlexiClient) -> None
 def test_pages_are_streamed_so_memory_does_not_hold_the_warehouse(client: FlexiClient, flexi: FlexiServer) -> None:
     rows = client.stock("MATERIAL", DAY)
     next(rows)
-    assert flexi.state.requests == 1  # only the first page was fetched so far
+    # The page being read, one handed over ahead and one fetched waiting to be (erp/read_ahead.py, depth 1) —
+    # then nothing more until rows are taken: 3 of the warehouse's 6 pages.
+    assert flexi.state.wait_until(lambda state: state.requests == 3 and state.in_flight == 0)
+    assert not flexi.state.wait_until(lambda state: state.requests > 3, timeout=0.3)
+    rows.close()
