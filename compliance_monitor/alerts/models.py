@@ -29,14 +29,18 @@ class Severity(models.IntegerChoices):
     CRITICAL = 4, "critical"
 
 
-def severity_for(violation_count: int) -> Severity | None:
-    """The seed's rule: > 10 critical, > 5 high, > 0 medium; no violations, no alert."""
-    if violation_count > 10:
+def severity_for(violation_count: int, thresholds: list[int] | None = None) -> Severity | None:
+    """The seed's rule: > 10 critical, > 5 high, > 0 medium; no violations, no alert. A check definition may set
+    its own ``thresholds`` ([critical, high, medium]); a count at or under them all is still LOW when > 0."""
+    critical, high, medium = thresholds or (10, 5, 0)
+    if violation_count > critical:
         return Severity.CRITICAL
-    if violation_count > 5:
+    if violation_count > high:
         return Severity.HIGH
-    if violation_count > 0:
+    if violation_count > medium:
         return Severity.MEDIUM
+    if violation_count > 0:
+        return Severity.LOW
     return None
 
 

@@ -26,6 +26,7 @@ from compliance_monitor.alerts.models import (
     State,
     severity_for,
 )
+from compliance_monitor.checks.base import WHOLE_EVIDENCE
 from compliance_monitor.checks.models import CheckResult, ResultStatus
 from compliance_monitor.erp.models import Connection
 from compliance_monitor.jobs import lifecycle
@@ -132,7 +133,7 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
     fingerprint = compliance_fingerprint(result.connection, result.check_name, result.warehouse)
     if result.status == ResultStatus.PASSED:
         return [] if result.is_suspect else _resolve(fingerprint, execution, now)
-    severity = severity_for(result.violation_count)
+    severity = severity_for(result.violation_count, result.thresholds)
     if result.status != ResultStatus.VIOLATED or severity is None:
         return []
     if result.is_suspect and _is_open(fingerprint):
@@ -144,8 +145,7 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
     )
     facts = {
         "type": AlertType.COMPLIANCE_VIOLATION,
-        "title": f"{result.violation_count} misplaced product{'s' if result.violation_count != 1 else ''} "
-        f"in warehouse {result.warehouse}{company_suffix(result.connection)}",
+        "title": _title(result),
         "message": f"{result.report_name or result.check_name}: {result.message}",
         "connection": result.connection,
         "check_name": result.check_name,
@@ -155,6 +155,14 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
         "legacy_text": result.message,
     }
     return _raise_or_update(fingerprint, severity, facts, execution, now)
+
+
+def _title(result: CheckResult) -> str:
+    count, company = result.violation_count, company_suffix(result.connection)
+    if not result.check_title:  # the original warehouse reports
+        return f"{count} misplaced product{'s' if count != 1 else ''} in warehouse {result.warehouse}{company}"
+    where = "" if result.warehouse == WHOLE_EVIDENCE else f" in {result.warehouse}"
+    return f"{result.check_title}: {count} finding{'s' if count != 1 else ''}{where}{company}"
 
 
 def _volume(result: CheckResult, execution: Execution, now: datetime) -> list[Change]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from compliance_monitor.erp.models import Connection
+
+
+WHOLE_EVIDENCE = "*"  # the scope of a check definition read whole, without scopes (e.g. every issued invoice)
 
 
 class OutcomeStatus(StrEnum):
@@ -35,9 +38,12 @@ class Violation:
     quantity: float = 0.0
     unit: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    text: str = ""  # a check definition's message for this violation; blank: the legacy format
 
     def legacy_text(self) -> str:
-        """The original report's offender format: ``PROD001 (5ks)``."""
+        """The original report's offender format: ``PROD001 (5ks)`` (or the definition's own message)."""
+        if self.text:
+            return self.text
         quantity = f"{self.quantity:g}"
         return f"{self.product_code} ({quantity}{self.unit or 'ks'})"
 
@@ -53,6 +59,9 @@ class CheckOutcome:
     volume_guard: bool = False  # the read covers the whole scope, so a collapse of rows_read is suspect
     rows_label: str = "rows"  # what a row is, for people: "stock rows"
     connection: str = ""  # the ERP connection read, by name (stamped by the runner)
+    version: int | None = None  # the check definition's version that ran; None for built-in checks
+    title: str = ""  # the definition's title (alerts say it)
+    thresholds: tuple[int, int, int] | None = None  # severity above these counts: critical, high, medium
 
     @property
     def status(self) -> OutcomeStatus:
@@ -76,9 +85,7 @@ def finite_or_incomplete(outcome: CheckOutcome) -> CheckOutcome:
     if bad is None:
         return outcome
     error = f"{outcome.warehouse}: product {bad.product_code}: quantity {bad.quantity!r} is not a finite number"
-    return CheckOutcome(
-        outcome.check, outcome.warehouse, report_name=outcome.report_name, error=error, connection=outcome.connection
-    )
+    return replace(outcome, violations=(), error=error, rows_read=None)
 
 
 @dataclass(frozen=True)

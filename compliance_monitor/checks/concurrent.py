@@ -26,10 +26,10 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import structlog
 from django.utils import timezone
@@ -39,6 +39,7 @@ from compliance_monitor.erp import slots
 from compliance_monitor.erp.flexi import ErpAuthError, StockRow
 from compliance_monitor.erp.models import Connection
 from compliance_monitor.erp.read_ahead import ReadInterruptedError
+from compliance_monitor.erp.reads import RowRequest
 from compliance_monitor.erp.sources import StockSource
 
 log = structlog.get_logger(__name__)
@@ -52,6 +53,7 @@ class Scope(Protocol):
 
 
 S = TypeVar("S", bound=Scope)
+R = TypeVar("R")
 ReadScope = Callable[[S, StockSource], CheckOutcome]  # may raise ErpAuthError; any other ErpError it judges itself
 
 
@@ -120,7 +122,13 @@ class _Guarded:
         self.source, self.stop, self.gate = source, stop, gate
 
     def stock(self, warehouse: str, on: date) -> Iterator[StockRow]:
-        rows, gate = iter(self.source.stock(warehouse, on)), self.gate
+        return self._guard(self.source.stock(warehouse, on))
+
+    def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
+        return self._guard(self.source.rows(request))
+
+    def _guard(self, read: Iterable[R]) -> Iterator[R]:
+        rows, gate = iter(read), self.gate
         try:
             while not self.stop.is_set():
                 try:

@@ -47,6 +47,13 @@ class CheckResult(models.Model):
     )
     volume_accepted_by = models.CharField(max_length=150, blank=True, help_text="Who accepted this read's volume.")
     volume_accepted_at = models.DateTimeField(null=True, blank=True)
+    check_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version of the check definition that ran; blank for built-in checks."
+    )
+    check_title = models.CharField(max_length=200, blank=True, help_text="The definition's title, as it ran.")
+    thresholds = models.JSONField(
+        null=True, blank=True, help_text="Severity thresholds [critical, high, medium] it ran with; blank: default."
+    )
 
     class Meta:
         ordering = ["check_name", "warehouse"]
@@ -139,3 +146,45 @@ class WarehouseRule(models.Model):
         if self.connection_id is None:  # none named: the installation's default connection
             self.connection_id = default_connection()
         super().save(*args, **kwargs)
+
+
+class CheckDefinition(models.Model):
+    """A check as data (``checks/definition.py``): the current version of one definition, by name.
+
+    ``spec`` is the definition's plain data (what ``to_data`` gives); every change is a new version, kept in
+    :class:`CheckDefinitionVersion`, and each result records the version it ran.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    version = models.PositiveIntegerField(default=1)
+    spec = models.JSONField(help_text="The definition as plain data (the YAML file's content).")
+    enabled = models.BooleanField(default=True)
+    shipped = models.BooleanField(default=False, help_text="Installed from the rule library (users copy and edit).")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    updated_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class CheckDefinitionVersion(models.Model):
+    """Every version a definition had: what a result's ``check_version`` ran."""
+
+    name = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    spec = models.JSONField()
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="check_definition_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

@@ -357,3 +357,10 @@ def _related(value: Any) -> dict[str, Any]:
 
 def _relation_field(field: str, part: str) -> Value:
     return lambda r: _related(r.get(field)).get(part)
+
+
+def accessor(path: str, fields: Mapping[str, FieldType]) -> Value:
+    """A row's value at ``path`` (``stavMJ``, ``cenik.kod``), read by the field's type as in a predicate; the caller
+    checked the path (``checks/definition.py``)."""
+    head, _, part = path.partition(".")
+    return _relation_field(head, part) if part else _accessor(head, fields.get(head, "text"))

@@ -15,13 +15,24 @@ def register(check: Check) -> Check:
 
 
 def get(name: str) -> Check:
-    try:
+    """A built-in check, or a check definition stored in the database (``checks/definitions.py``)."""
+    if name in _checks:
         return _checks[name]
-    except KeyError:
-        raise ValidationError(f"unknown check {name!r}; known checks: {', '.join(names()) or 'none'}") from None
+    from compliance_monitor.checks import definitions
+
+    found = definitions.check_named(name)
+    if found is None:
+        raise ValidationError(f"unknown check {name!r}; known checks: {', '.join(names()) or 'none'}")
+    return found
 
 
 def names() -> list[str]:
+    from compliance_monitor.checks import definitions
+
+    return sorted({*_checks, *definitions.names()})
+
+
+def built_in_names() -> list[str]:
     return sorted(_checks)
 
 

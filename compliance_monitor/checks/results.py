@@ -43,6 +43,9 @@ def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome], *, cu
             rows_read=None if outcome.error else outcome.rows_read,
             is_current=current,
             volume_note=volume.assess(outcome) if compare else "",
+            check_version=outcome.version,
+            check_title=outcome.title[:200],
+            thresholds=list(outcome.thresholds) if outcome.thresholds else None,
         )
         Violation.objects.bulk_create(
             (_violation(result, v, _change(v.product_code, seen_before, compare)) for v in outcome.violations),

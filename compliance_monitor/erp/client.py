@@ -24,6 +24,7 @@ from compliance_monitor.erp.flexi import (
     StockRow,
 )
 from compliance_monitor.erp.read_ahead import ReadAhead
+from compliance_monitor.erp.reads import RowRequest
 
 log = structlog.get_logger(__name__)
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -99,12 +100,28 @@ class FlexiClient:
         finally:
             ahead.close()
 
+    def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
+        """Every row of any evidence a filter selects, page by page, proven whole like a stock read (and read ahead
+        the same way): a check definition's read (``erp/reads.py``)."""
+        ahead = self._ahead = ReadAhead(self.page_lists(request.evidence, request.params(), path=request.path()))
+        try:
+            for page in ahead:
+                yield from page
+        finally:
+            ahead.close()
+
+    def properties(self, evidence: str) -> Any:
+        """The evidence's field metadata (``/properties.json``), as the ERP sends it."""
+        return self.get_json(f"{evidence}/properties.json", {})
+
     def pages(self, evidence: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
         """Every row of a read, page by page; raises unless the pages prove the read whole (see :class:`Pager`)."""
         for page in self.page_lists(evidence, params):
             yield from page
 
-    def page_lists(self, evidence: str, params: dict[str, str]) -> Iterator[list[dict[str, Any]]]:
+    def page_lists(
+        self, evidence: str, params: dict[str, str], *, path: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
         """The pages of a read, each proven by the :class:`Pager` before it is handed on."""
         pager = Pager(self.config.page_size, self.config.max_rows_per_scope)
         while True:
@@ -115,7 +132,7 @@ class FlexiClient:
                 "order": "id",
                 "add-row-count": "true",
             }
-            rows, total = flexi.envelope(self.get_json(f"{evidence}.json", page_params), evidence)
+            rows, total = flexi.envelope(self.get_json(path or f"{evidence}.json", page_params), evidence)
             yield pager.accept(rows, total)
             if pager.done:
                 return

@@ -139,6 +139,9 @@ class Catalog(models.Model):
     goods_groups = models.JSONField(default=list, blank=True)
     product_types = models.JSONField(default=list, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+    properties = models.JSONField(
+        default=dict, blank=True, help_text="Evidence → its fields' types, read from /properties (erp/properties.py)."
+    )
     error = models.TextField(blank=True, help_text="Why the latest refresh failed; blank when it worked.")
     error_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,13 +1,18 @@
 """A local HTTP server speaking the subset of the ABRA Flexi REST API that compliance-monitor uses.
 
 Implements Basic auth, the ``winstrom`` envelope, paging (``limit``/``start``/``add-row-count``),
-``detail``/``includes`` (expanded or ``code:`` relations), ``/c.json``, ``sklad``, ``skupina-zbozi``
-and ``stav-skladu-k-datu`` (GET, and POST ``…/query.json``), with the documented error shapes — over one
-or several synthetic companies, each under its own code. Faults can be switched on to test the connector:
-an HTTP status (401, 403, 500…), slow answers, malformed JSON, an HTML page (a login form or a proxy's),
-dropped connections, for every request or for the next N; ``latency_seconds`` delays every answer. It counts
-the requests it is answering at once (``in_flight``, its peak ``max_in_flight``), for tests of a client's concurrency;
-``cache_answers`` renders each distinct request once, so a benchmark measures the client rather than this server.
+``detail``/``includes`` (expanded or ``code:`` relations), ``/c.json``, ``stav-skladu-k-datu`` (GET, and POST
+``…/query.json``), and for user-defined checks ``sklad``, ``skupina-zbozi``, ``ucetni-obdobi``,
+``skladova-karta``, ``cenik`` and ``faktura-vydana`` — listed (``<ev>.json``), filtered (``<ev>/(<filter>).json``
+or POST ``<ev>/query.json`` with ``filter`` in the body; the subset in :mod:`.filters`) and described
+(``<ev>/properties.json``, see :mod:`.flexi_properties`) — with the documented error shapes, over one or
+several synthetic companies, each under its own code, relative to ``FlexiState.today``.
+
+Faults can be switched on to test the connector: an HTTP status (401, 403, 500…), slow answers, malformed JSON,
+an HTML page (a login form or a proxy's), dropped connections, for every request or for the next N;
+``latency_seconds`` delays every answer. It counts the requests it is answering at once (``in_flight``, its peak
+``max_in_flight``), for tests of a client's concurrency; ``cache_answers`` renders each distinct request once, so
+a benchmark measures the client rather than this server.
 
 Run it alone (benchmarks, a demo of the real connector)::
 
@@ -28,9 +33,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from compliance_monitor.erp import synthetic
+from compliance_monitor.erp import filters, flexi_properties, synthetic
 from compliance_monitor.erp.flexi import EVIDENCE_STOCK
 from compliance_monitor.erp.synthetic import Company, Typing
 
@@ -98,6 +103,8 @@ class FlexiState:
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False, repr=False)  # notified when a request arrives or is answered
+    today: date | None = None  # the current period and invoice dates; None: date.today() at each request
+    matches: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # filter → matching row indexes
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
@@ -106,6 +113,9 @@ class FlexiState:
     def of(cls, *companies: Company, **options: Any) -> FlexiState:
         first, *more = companies
         return cls(first, companies={company.code: company for company in more}, **options)
+
+    def day(self) -> date:
+        return self.today or date.today()
 
     def all_companies(self) -> dict[str, Company]:
         return {self.company.code: self.company, **self.companies}
@@ -252,7 +262,12 @@ def _query_body(body: bytes) -> dict[str, str]:
         winstrom = json.loads(body).get("winstrom", {})
     except (ValueError, AttributeError):
         raise ApiError(400, "Chybný formát dotazu") from None
-    return {key: str(value) for key, value in winstrom.items() if not key.startswith("@")}
+    return {key: _param(value) for key, value in winstrom.items() if not key.startswith("@")}
+
+
+def _param(value: Any) -> str:
+    """A body value as the query string would carry it (JSON ``true`` → ``"true"``)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def route(state: FlexiState, path: str, params: dict[str, str]) -> dict[str, Any]:
@@ -267,13 +282,52 @@ def route(state: FlexiState, path: str, params: dict[str, str]) -> dict[str, Any
     evidence = parts[2].removesuffix(".json")
     if evidence == EVIDENCE_STOCK and (len(parts) == 3 or parts[3] == "query.json"):
         return _stock(state, company, params)
-    if evidence == "sklad" and len(parts) == 3:
-        rows = [{"id": _s(state, w.id), "kod": w.code, "nazev": w.name} for w in company.warehouses]
-        return _paged("sklad", rows, params)
-    if evidence == "skupina-zbozi" and len(parts) == 3:
-        rows = [{"id": _s(state, g.id), "kod": g.code, "nazev": g.name} for g in synthetic.GROUPS]
-        return _paged("skupina-zbozi", rows, params)
-    raise ApiError(404, f"Evidence {evidence!r} neexistuje")
+    return _evidence(state, company, evidence, "/".join(parts[3:]), params)
+
+
+def _evidence(state: FlexiState, company: Company, evidence: str, rest: str, params: dict[str, str]) -> dict[str, Any]:
+    """``<ev>.json``, ``<ev>/(<filter>).json``, ``<ev>/query.json`` or ``<ev>/properties.json``; ``rest`` is the
+    path after the evidence, still URL-encoded (so a ``/`` inside a quoted filter value cannot split it)."""
+    if rest == "properties.json" and flexi_properties.properties(evidence):
+        return flexi_properties.answer(evidence)
+    table = synthetic.table(company, evidence, state.day())
+    inner = rest.removesuffix(".json")
+    if table is None or not (rest in ("", "query.json") or (inner.startswith("(") and inner.endswith(")"))):
+        raise ApiError(404, f"Evidence {evidence!r} neexistuje")
+    text = unquote(inner[1:-1]) if inner.startswith("(") else params.get("filter", "")
+    indexes = _matching(state, company, evidence, table, text)
+    start, limit = _paging(params, len(indexes))
+    chosen = flexi_properties.selection(evidence, params.get("detail", "summary"))
+    expanded = flexi_properties.includes(params.get("includes"))
+    rows = [
+        flexi_properties.shape(table.full(index), chosen, expanded, state.typing)
+        for index in indexes[start : start + limit]
+    ]
+    return _envelope(evidence, rows, len(indexes) if params.get("add-row-count") == "true" else None)
+
+
+def _matching(state: FlexiState, company: Company, evidence: str, table: synthetic.Table, text: str) -> Any:
+    """The indexes of the rows a filter keeps, found once per (company, evidence, filter, today) and kept, so
+    paging through a million filtered rows costs each page only its own rows; fields a row can give from its
+    index alone (period, warehouse) are checked without building the row."""
+    if not text.strip():
+        return range(table.count)
+    key = (company, evidence, text, state.day())
+    with state.lock:
+        found = state.matches.get(key)
+    if found is None:
+        try:
+            known = lambda path: flexi_properties.known_path(evidence, path)  # noqa: E731
+            flt = filters.parse(text, known, state.day())
+        except filters.FilterError as error:
+            raise ApiError(400, str(error)) from None
+        row_at = lambda index: synthetic.LazyRow(table, index)  # noqa: E731
+        found = filters.matching(table.count, row_at, flt, table.run, table.constant)
+        with state.lock:
+            while len(state.matches) >= 16:  # a few filters of a few companies; a benchmark's big arrays
+                state.matches.pop(next(iter(state.matches)))
+            state.matches[key] = found
+    return found
 
 
 def _stock(state: FlexiState, company: Company, params: dict[str, str]) -> dict[str, Any]:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from compliance_monitor.erp import flexi, synthetic
-from compliance_monitor.erp.client import FlexiClient
+from django.utils import timezone
+
+from compliance_monitor.erp import flexi, server, synthetic
+from compliance_monitor.erp.client import FlexiClient, Pager
 from compliance_monitor.erp.flexi import StockRow
 from compliance_monitor.erp.models import Connection
+from compliance_monitor.erp.reads import RowRequest
 
 DEMO_DRIFT_MINUTES = 10  # the demo's stock changes every 10 minutes, so runs differ
+DEMO_PAGE_SIZE, DEMO_MAX_ROWS = 1000, 5_000_000
 
 
 class StockSource(Protocol):
     def stock(self, warehouse: str, on: date) -> Iterator[StockRow]: ...
+
+    def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]: ...  # any evidence (erp/reads.py)
 
     def interrupt(self) -> None: ...  # from another thread: the read in progress asks for nothing more
 
@@ -28,6 +34,7 @@ class DemoSource:
     def __init__(self, now: datetime, company: synthetic.Company | None = None) -> None:
         self.company = company or synthetic.Company()
         self.slot = int(now.timestamp() // (DEMO_DRIFT_MINUTES * 60))
+        self.today = timezone.localtime(now).date()
 
     def stock(self, warehouse: str, on: date) -> Iterator[StockRow]:
         found = self.company.warehouse(warehouse if warehouse.isdigit() else f"code:{warehouse}")
@@ -36,6 +43,21 @@ class DemoSource:
         for index in range(self.company.row_count(found)):
             facts = self.company.row(found, index, self.slot + on.toordinal())
             yield flexi.stock_row(synthetic.render(found, facts, expanded=True, typing="string"))
+
+    def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
+        """Any evidence the local Flexi-format server serves, answered in-process by the same code (no HTTP) and
+        proven whole by the same :class:`Pager` as a real read."""
+        state = server.FlexiState(self.company, today=self.today)
+        path, pager = f"/c/{self.company.code}/{request.path()}", Pager(DEMO_PAGE_SIZE, DEMO_MAX_ROWS)
+        while True:
+            params = {**request.params(), "limit": str(pager.limit), "start": str(pager.start), "order": "id"}
+            try:
+                body = server.route(state, path, {**params, "add-row-count": "true"})
+            except server.ApiError as exc:
+                raise flexi.ErpResponseError(f"ERP refused the request: {exc.message}") from None
+            yield from pager.accept(*flexi.envelope(body, request.evidence))
+            if pager.done:
+                return
 
     def interrupt(self) -> None:
         pass  # in-process: between rows, the reader's own stop check is enough

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.utils import timezone
 from compliance_monitor import cli
 from compliance_monitor.checks import registry
 from compliance_monitor.checks.base import CheckContext, CheckOutcome
+from compliance_monitor.checks.management import as_code
 from compliance_monitor.checks.models import WarehouseRule
 from compliance_monitor.checks.warehouse import CHECK_NAME
 from compliance_monitor.erp.connections import implied_connection
@@ -41,9 +43,22 @@ class Command(BaseCommand):
         run.add_argument("--connection", help="the ERP connection to read (default: the installation's default)")
         sub.add_parser("rules", help="the configured warehouse rules")
         sub.add_parser("list", help="registered check names")
+        for action, text in (
+            ("export", "write one YAML file per check definition into DIR"),
+            ("import", "validate every YAML file in DIR, then apply all of them (or nothing)"),
+            ("validate", "validate every YAML file in DIR (for your own CI); changes nothing"),
+        ):
+            sub.add_parser(action, help=text).add_argument("directory", metavar="DIR", type=Path)
+        preview = sub.add_parser("preview", help="evaluate a check definition now; store nothing")
+        preview.add_argument("name")
+        preview.add_argument("--connection", help="the ERP connection to read (default: the definition's first)")
+        preview.add_argument("--json", action="store_true")
+        sub.add_parser("library", help="install the shipped rule library's definitions not installed yet")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
-        if action == "list":
+        if action in ("export", "import", "validate", "preview", "library"):
+            self.stdout.write(as_code.handle(action, options))
+        elif action == "list":
             self.stdout.write("\n".join(registry.names()))
         elif action == "rules":
             rows = [

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from compliance_monitor.checks import library
 from compliance_monitor.checks.models import WarehouseRule
 from compliance_monitor.erp import connections as erp_connections
 from compliance_monitor.jobs import services
@@ -65,6 +66,8 @@ class Command(BaseCommand):
         now = timezone.now()
         for connection in erp_connections.ensure_connections(now=now):
             self.stdout.write(f"ERP connection {connection.name} set up")
+        for definition in library.install(now=now):
+            self.stdout.write(f"installed check definition {definition.name} from the rule library")
         for job in services.ensure_default_jobs(now=now):
             self.stdout.write(f"created default job {job.name} ({job.cron})")
         demo = erp_connections.implied_connection().is_demo

@@ -1,0 +1,172 @@
+"""/api/v1/checks — check definitions (checks as data): list, create, read, change, delete, preview.
+
+A body is the definition itself, as in its YAML file (``checks/definition.py``); a mistake is a 422 naming the field
+(``loc: ["body", "predicate"]``). Preview evaluates the definition now and stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Body, Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import Field
+
+from compliance_monitor.accounts import access
+from compliance_monitor.accounts.roles import Role
+from compliance_monitor.api.routers.common import ERRORS, actor
+from compliance_monitor.checks import definitions, registry
+from compliance_monitor.checks.definition import DefinitionError
+from compliance_monitor.checks.models import CheckDefinition
+from compliance_monitor.erp.flexi import ErpError
+
+router = Router(tags=["checks"])
+
+
+class CheckOut(Schema):
+    name: str
+    version: int
+    enabled: bool
+    shipped: bool = Field(..., description="Installed from the rule library.")
+    title: str
+    definition: dict[str, Any] = Field(..., description="The definition, as its YAML file holds it.")
+    updated_at: datetime
+    updated_by: str
+
+
+class BuiltInOut(Schema):
+    name: str
+
+
+class ScopePreviewOut(Schema):
+    scope: str
+    status: str
+    count: int
+    rows_read: int | None
+    error: str
+
+
+class ViolationPreviewOut(Schema):
+    scope: str
+    identity: str
+    label: str
+    message: str
+
+
+class PreviewOut(Schema):
+    name: str
+    connection: str
+    count: int
+    seconds: float
+    scopes: list[ScopePreviewOut]
+    violations: list[ViolationPreviewOut] = Field(..., description="The first 50.")
+
+
+def out(stored: CheckDefinition) -> dict[str, Any]:
+    definition = definitions.definition_of(stored)
+    return {
+        **{name: getattr(stored, name) for name in ("name", "version", "enabled", "shipped", "updated_at")},
+        "updated_by": stored.updated_by,
+        "title": definition.title_in(),
+        "definition": stored.spec,
+    }
+
+
+def stored_or_404(name: str) -> CheckDefinition:
+    try:
+        return definitions.named(name)
+    except definitions.DefinitionNotFoundError as exc:
+        raise HttpError(404, str(exc)) from None
+
+
+def invalid(exc: DefinitionError) -> ValidationError:
+    return ValidationError(exc.errors)
+
+
+@router.get("", response={200: list[CheckOut], **ERRORS}, summary="All check definitions")
+def list_checks(request: HttpRequest) -> list[dict[str, Any]]:
+    actor(request, Role.VIEWER)
+    return [out(stored) for stored in CheckDefinition.objects.all()]
+
+
+@router.get("/built-in", response={200: list[BuiltInOut], **ERRORS}, summary="Checks that are code, not data")
+def built_in_checks(request: HttpRequest) -> list[dict[str, str]]:
+    actor(request, Role.VIEWER)
+    return [{"name": name} for name in registry.built_in_names()]
+
+
+@router.post("", response={201: CheckOut, **ERRORS}, summary="Add a check definition")
+def create_check(request: HttpRequest, body: Body[dict[str, Any]]) -> Status[dict[str, Any]]:
+    by = actor(request, Role.ADMIN)
+    try:
+        stored = definitions.create(body, now=timezone.now(), by=by)
+    except DefinitionError as exc:
+        if "exists already" in " ".join(exc.errors.get("name", [])):
+            raise HttpError(409, exc.errors["name"][0]) from None
+        raise invalid(exc) from None
+    return Status(201, out(stored))
+
+
+@router.get("/{name}", response={200: CheckOut, **ERRORS}, summary="One check definition")
+def get_check(request: HttpRequest, name: str) -> dict[str, Any]:
+    actor(request, Role.VIEWER)
+    return out(stored_or_404(name))
+
+
+@router.patch("/{name}", response={200: CheckOut, **ERRORS}, summary="Change a check definition (a new version)")
+def update_check(request: HttpRequest, name: str, body: Body[dict[str, Any]]) -> dict[str, Any]:
+    by = actor(request, Role.ADMIN)
+    try:
+        return out(definitions.update(stored_or_404(name), body, now=timezone.now(), by=by))
+    except DefinitionError as exc:
+        raise invalid(exc) from None
+
+
+@router.delete("/{name}", response={204: None, **ERRORS}, summary="Remove a check definition")
+def delete_check(request: HttpRequest, name: str) -> Status[None]:
+    by = actor(request, Role.ADMIN)
+    try:
+        definitions.delete(stored_or_404(name), now=timezone.now(), by=by)
+    except definitions.DefinitionInUseError as exc:
+        raise HttpError(409, str(exc)) from None
+    return Status(204, None)
+
+
+@router.post("/{name}/preview", response={200: PreviewOut, **ERRORS}, summary="Evaluate now; store nothing")
+def preview_check(request: HttpRequest, name: str, connection: str | None = None) -> dict[str, Any]:
+    """The stored definition, or — with a JSON body ``{"definition": {…}}`` — unsaved changes to it, evaluated on
+    ``connection`` (default: the definition's first, or the installation's default)."""
+    actor(request, Role.OPERATOR)
+    stored = stored_or_404(name)
+    target = None
+    if connection:
+        target = access.visible_connection_rows(request.user).filter(name=connection).first()
+        if target is None:
+            raise HttpError(404, f"no connection named {connection!r}")
+    try:
+        data = {**stored.spec, **_changes(request), "name": stored.name}
+        definition = definitions.validate(data, now=timezone.now())
+        return definitions.preview(definition, now=timezone.now(), connection=target)
+    except DefinitionError as exc:
+        raise invalid(exc) from None
+    except (ValidationError, ErpError) as exc:
+        raise HttpError(409, f"the check could not run: {'; '.join(getattr(exc, 'messages', [str(exc)]))}") from None
+
+
+def _changes(request: HttpRequest) -> dict[str, Any]:
+    """A preview's optional body: ``{"definition": {field: value, …}}``; no body previews the stored one."""
+    if not request.body.strip() or request.content_type != "application/json":
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        raise HttpError(400, 'the body must be JSON: {"definition": {…}}') from None
+    changes = body.get("definition", {}) if isinstance(body, dict) else None
+    if not isinstance(changes, dict):
+        raise ValidationError({"definition": ["must be an object of the definition's fields"]})
+    return changes

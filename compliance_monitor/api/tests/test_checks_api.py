@@ -1,0 +1,116 @@
+"""Issue 12: /api/v1/checks — definitions as data, validated with 422s naming the field, previewed storing nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from compliance_monitor.alerts.models import Alert
+from compliance_monitor.api.tests.conftest import Api
+from compliance_monitor.checks.models import CheckDefinition, CheckDefinitionVersion, CheckResult
+from compliance_monitor.checks.tests.test_definition import NEGATIVE
+from compliance_monitor.erp.server import FlexiServer, FlexiState
+from compliance_monitor.erp.synthetic import Company
+from compliance_monitor.jobs import services
+from compliance_monitor.jobs.models import Execution
+from tests.erp_connection import connect_to
+
+
+@pytest.fixture
+def erp(db: None) -> Iterator[FlexiServer]:
+    flexi = FlexiServer(FlexiState(Company(), username="api", password="pw")).start_in_thread()
+    connect_to(flexi, page_size=50)
+    with override_settings(CM_ERP_RETRIES=0):
+        yield flexi
+    flexi.shutdown()
+    flexi.server_close()
+
+
+@pytest.fixture
+def admin(as_role: Callable[[str], Api], erp: FlexiServer) -> Api:
+    return as_role("admin")
+
+
+def locations(response: Any) -> dict[str, str]:
+    assert response.status_code == 422, response.content
+    return {item["loc"][-1]: item["msg"] for item in response.json()["detail"]}
+
+
+def test_a_check_is_created_read_listed_changed_and_deleted(admin: Api) -> None:
+    created = admin.call("POST", "/checks", NEGATIVE)
+    assert created.status_code == 201 and created.json()["version"] == 1
+    assert created.json()["title"] == "Negative stock in ZBOZI" and created.json()["definition"]["predicate"]
+
+    assert admin.call("GET", f"/checks/{NEGATIVE['name']}").json()["definition"] == created.json()["definition"]
+    assert [c["name"] for c in admin.call("GET", "/checks").json()] == [NEGATIVE["name"]]
+    changed = admin.call("PATCH", f"/checks/{NEGATIVE['name']}", {"predicate": "stavMJ < -2"})
+    assert changed.status_code == 200 and changed.json()["version"] == 2
+
+    assert admin.call("DELETE", f"/checks/{NEGATIVE['name']}").status_code == 204
+    assert admin.call("GET", f"/checks/{NEGATIVE['name']}").status_code == 404
+    assert CheckDefinitionVersion.objects.count() == 2  # what past results ran stays known
+
+
+def test_mistakes_are_422s_naming_each_field(admin: Api) -> None:
+    bad = {**NEGATIVE, "predicate": "stavMJ <", "thresholds": {"critical": 1, "high": 3}}
+    assert set(locations(admin.call("POST", "/checks", bad))) == {"predicate", "thresholds"}
+    assert "column" in locations(admin.call("POST", "/checks", bad))["predicate"]
+    assert (
+        "unknown field 'stavMX'"
+        in locations(admin.call("POST", "/checks", {**NEGATIVE, "predicate": "stavMX<0"}))["predicate"]
+    )
+    unknown = locations(admin.call("POST", "/checks", {**NEGATIVE, "filter": "ucetObdobi = ${nope}"}))
+    assert "unknown placeholder ${nope}" in unknown["filter"]
+    assert (
+        "unknown evidence" in locations(admin.call("POST", "/checks", {**NEGATIVE, "evidence": "no-such"}))["evidence"]
+    )
+    assert CheckDefinition.objects.count() == 0
+
+
+def test_a_taken_name_is_a_conflict_and_only_admins_may_write(admin: Api, as_role: Callable[[str], Api]) -> None:
+    assert admin.call("POST", "/checks", NEGATIVE).status_code == 201
+    assert admin.call("POST", "/checks", NEGATIVE).status_code == 409
+    assert as_role("operator").call("POST", "/checks", {**NEGATIVE, "name": "x.y"}).status_code == 403
+    assert as_role("viewer").call("GET", "/checks").status_code == 200
+
+
+def test_preview_counts_and_lists_violations_and_stores_nothing(admin: Api, erp: FlexiServer) -> None:
+    admin.call("POST", "/checks", NEGATIVE)
+    executions, results, alerts = Execution.objects.count(), CheckResult.objects.count(), Alert.objects.count()
+
+    preview = admin.call("POST", f"/checks/{NEGATIVE['name']}/preview")
+
+    assert preview.status_code == 200, preview.content
+    body = preview.json()
+    assert body["count"] == len(body["violations"]) > 0 and body["scopes"][0]["scope"] == "ZBOZI"
+    assert body["scopes"][0]["status"] == "violated" and body["scopes"][0]["rows_read"] > 0
+    assert all(v["message"].endswith("ks)") for v in body["violations"]) and body["seconds"] >= 0
+    assert (Execution.objects.count(), CheckResult.objects.count(), Alert.objects.count()) == (
+        executions,
+        results,
+        alerts,
+    )
+
+
+def test_preview_of_unsaved_changes_leaves_the_stored_definition_alone(admin: Api) -> None:
+    admin.call("POST", "/checks", NEGATIVE)
+    preview = admin.call("POST", f"/checks/{NEGATIVE['name']}/preview", {"definition": {"predicate": "stavMJ >> 9"}})
+    assert locations(preview).keys() == {"predicate"}  # a mistake in the changes: a 422 naming the field
+
+    preview = admin.call("POST", f"/checks/{NEGATIVE['name']}/preview", {"definition": {"predicate": "stavMJ > 99999"}})
+    assert preview.json()["count"] == 0
+    assert (
+        CheckDefinition.objects.get().spec["predicate"] == "stavMJ < 0" and CheckDefinition.objects.get().version == 1
+    )
+
+
+def test_a_check_a_job_runs_cannot_be_deleted(admin: Api) -> None:
+    admin.call("POST", "/checks", NEGATIVE)
+    services.create_job(
+        now=CheckDefinition.objects.get().updated_at, name="neg", cron="0 * * * *", checks=[NEGATIVE["name"]]
+    )
+    refused = admin.call("DELETE", f"/checks/{NEGATIVE['name']}")
+    assert refused.status_code == 409 and "neg" in refused.json()["detail"]

@@ -1,0 +1,252 @@
+"""Running a check definition (``checks/definition.py``): the rows its filter selects, judged by its predicate.
+
+One outcome per scope (a warehouse, or ``*`` for a definition without scopes), read concurrently within the
+connection's request slots like the warehouse check (``checks/concurrent.py``). A scope is complete only when every
+row was read and judged: a row the predicate cannot judge (``NaN`` in a numeric field, a text that is no date) makes
+the scope incomplete — its count and first examples in the error — so a definition never passes data it did not
+understand. The predicate, the accessors and the message are compiled once per scope before any row is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+import structlog
+from django.core.exceptions import ValidationError
+
+from compliance_monitor.checks import concurrent
+from compliance_monitor.checks.base import WHOLE_EVIDENCE, CheckContext, CheckOutcome, Violation
+from compliance_monitor.checks.definition import PLACEHOLDER, TEMPLATE_FIELD, Definition
+from compliance_monitor.checks.predicate import FieldType, PredicateError, RowError, Value, accessor
+from compliance_monitor.checks.warehouse import run_date
+from compliance_monitor.erp import catalog, properties, reads, sources
+from compliance_monitor.erp.flexi import ErpAuthError, ErpError, ErpRowCountChangedError
+from compliance_monitor.erp.models import Connection
+
+log = structlog.get_logger(__name__)
+MAX_EXAMPLES = 3
+PERIODS = "ucetni-obdobi"
+
+
+@dataclass(frozen=True)
+class ScopeRead:
+    """One scope's read, compiled: what to ask the ERP and how to judge and describe each row."""
+
+    outcome: CheckOutcome  # the scope's empty outcome: check, scope, version, title, thresholds
+    request: reads.RowRequest
+    test: Value
+    identity: tuple[Value, ...]
+    label: Value | None
+    quantity: Value | None
+    message: tuple[str | Value, ...]  # literal pieces and values
+    detail: tuple[tuple[str, Value], ...]
+    whole: bool
+
+    def incomplete(self, problem: str) -> CheckOutcome:
+        return replace(self.outcome, error=f"{self.outcome.warehouse}: {problem}")
+
+    def evaluate(self, rows: Iterable[dict[str, Any]]) -> CheckOutcome:
+        violations: list[Violation] = []
+        examples: list[str] = []
+        bad = count = 0
+        for count, row in enumerate(rows, start=1):  # noqa: B007 — the count is the point
+            try:
+                if self.test(row):
+                    violations.append(self.violation(row))
+            except RowError as exc:
+                bad += 1
+                if len(examples) < MAX_EXAMPLES:
+                    examples.append(f"row id {str(row.get('id'))[:20]}: {exc}")
+        if bad:
+            return self.incomplete(f"{bad} of {count} rows could not be judged ({'; '.join(examples)})")
+        return replace(self.outcome, violations=tuple(violations), rows_read=count, volume_guard=self.whole)
+
+    def violation(self, row: dict[str, Any]) -> Violation:
+        codes = [_text(value(row)) for value in self.identity]
+        if not all(codes):
+            raise RowError("an identity field is empty: the violation could not be told apart from others")
+        quantity = self.quantity(row) if self.quantity is not None else 0.0
+        return Violation(
+            warehouse=self.outcome.warehouse,
+            product_code="/".join(codes)[:100],
+            product_name=_text(self.label(row))[:300] if self.label is not None else "",
+            quantity=float(quantity or 0.0),
+            detail={path: _text(value(row))[:200] for path, value in self.detail},
+            text="".join(piece if isinstance(piece, str) else _text(piece(row)) for piece in self.message)[:500],
+        )
+
+
+class DefinedCheck:
+    """A :class:`Definition` at one version, as the job engine's :class:`~compliance_monitor.checks.base.Check`."""
+
+    def __init__(self, definition: Definition, version: int) -> None:
+        self.definition, self.version = definition, version
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    def run(self, context: CheckContext) -> list[CheckOutcome]:
+        connection = context.erp()
+        scopes = self.plan(connection, context)
+        reader = concurrent.ConcurrentRead(
+            scopes,
+            read=read_scope,
+            open_source=lambda: sources.open_source(connection, context.now),
+            slots=concurrent.slots_for(connection),
+        )
+        return reader.run()
+
+    def plan(self, connection: Connection, context: CheckContext) -> list[ScopeRead]:
+        """Every scope's read, compiled; a definition that does not fit the ERP fails the run, saying why."""
+        definition = self.definition
+        if not definition.enabled:
+            raise ValidationError(f"check {definition.name!r} is disabled: enable it, or take it off the job")
+        if definition.connections and connection.name not in definition.connections:
+            raise ValidationError(
+                f"check {definition.name!r} is meant for connection(s) {', '.join(definition.connections)}, "
+                f"not {connection.name!r}"
+            )
+        fields = properties.fields_of(connection, definition.evidence, now=context.now)
+        values = self.values(connection, context)
+        return [self.scope_read(code, fields, values) for code in scope_codes(definition, connection, context)]
+
+    def values(self, connection: Connection, context: CheckContext) -> dict[str, Any]:
+        """The placeholders' values: the definition's parameters (a job's parameters of the same name win), the
+        run's date, and the current accounting period when the definition uses it."""
+        definition = self.definition
+        on = run_date(context)
+        values = {
+            **definition.parameters,
+            **{k: v for k, v in context.parameters.items() if k in definition.parameters},
+        }
+        values["today"] = on
+        uses = PLACEHOLDER.findall(definition.filter + definition.predicate + definition.message)
+        if "period" in uses:
+            values["period"] = current_period(connection, context, on)
+        return values
+
+    def scope_read(self, code: str, fields: Mapping[str, FieldType], values: dict[str, Any]) -> ScopeRead:
+        definition = self.definition
+        values = {**values, "scope": "" if code == WHOLE_EVIDENCE else code}
+        try:
+            test = definition.compile(fields, values)
+        except PredicateError as exc:
+            raise ValidationError(f"check {definition.name!r}: predicate: {exc}") from None
+        detail, includes = reads.detail_for(definition.evidence, [*sorted(test.fields), *definition.paths()])
+        request = reads.RowRequest(definition.evidence, _filter(definition, code, values), detail, includes)
+        outcome = CheckOutcome(
+            definition.name,
+            code,
+            rows_label=f"{definition.evidence} rows",
+            version=self.version,
+            title=definition.title_in(),
+            thresholds=(definition.thresholds.critical, definition.thresholds.high, definition.thresholds.medium),
+        )
+        return ScopeRead(
+            outcome,
+            request,
+            test.test,
+            tuple(accessor(path, fields) for path in definition.identity),
+            accessor(definition.label, fields) if definition.label else None,
+            accessor(definition.quantity, fields) if definition.quantity else None,
+            _message(definition, fields),
+            tuple((path, accessor(path, fields)) for path in definition.detail),
+            definition.read == "whole",
+        )
+
+
+def scope_codes(definition: Definition, connection: Connection, context: CheckContext) -> list[str]:
+    """The scopes to read: the definition's codes, or every warehouse of the connection's catalog; limited to the
+    run's warehouses when it names some (an unknown one is an error). No scopes: the whole evidence, one result."""
+    if definition.scope is None:
+        return [WHOLE_EVIDENCE]
+    codes = list(definition.scope.values) or _catalog_codes(connection, context)
+    wanted = set(context.warehouses)
+    if not wanted:
+        return codes
+    unknown = wanted - set(codes)
+    if unknown:
+        raise ValidationError(
+            f"unknown scope(s) {', '.join(sorted(unknown))}; {definition.name} has: {', '.join(codes)}"
+        )
+    return [code for code in codes if code in wanted]
+
+
+def current_period(connection: Connection, context: CheckContext, on: date) -> str:
+    """The accounting period holding ``on`` (``ucetni-obdobi``) as a relation reference, ``code:2026``."""
+    between = f"platiOdData <= {reads.literal(on)} and platiDoData >= {reads.literal(on)}"
+    source = sources.open_source(connection, context.now)
+    try:
+        rows = list(source.rows(reads.RowRequest(PERIODS, between, "custom:id,kod")))
+    finally:
+        source.close()
+    if len(rows) != 1 or not rows[0].get("kod"):
+        raise ErpError(f"the ERP has {len(rows)} accounting periods (ucetni-obdobi) holding {on}, not one")
+    return f"code:{rows[0]['kod']}"  # a relation reference: ucetObdobi = 'code:2026'
+
+
+def read_scope(scope: ScopeRead, source: sources.StockSource) -> CheckOutcome:
+    """Evaluate one scope, complete or incomplete; a row count that changed mid-read is read once more. Wrong
+    credentials raise (every scope would fail alike). Runs in a reading thread: no database here."""
+    for attempt in (1, 2):
+        try:
+            return scope.evaluate(source.rows(scope.request))
+        except ErpRowCountChangedError as exc:
+            if attempt == 2:
+                return scope.incomplete(f"{exc}, twice")
+            log.info("scope_reread", scope=scope.outcome.warehouse, problem=str(exc))
+        except ErpAuthError:
+            raise
+        except ErpError as exc:
+            return scope.incomplete(str(exc))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _filter(definition: Definition, code: str, values: dict[str, Any]) -> str:
+    """The definition's filter with its placeholders as quoted literals, and the scope's own condition."""
+    parts = (
+        [PLACEHOLDER.sub(lambda m: reads.literal(values[m.group(1)]), definition.filter)] if definition.filter else []
+    )
+    if definition.scope is not None:
+        parts.append(f"{definition.scope.field} = {reads.literal('code:' + code)}")
+    return " and ".join(f"({part})" for part in parts) if len(parts) > 1 else "".join(parts)
+
+
+def _message(definition: Definition, fields: Mapping[str, FieldType]) -> tuple[str | Value, ...]:
+    template = definition.message or " / ".join("{" + path + "}" for path in definition.identity)
+    pieces: list[str | Value] = []
+    at = 0
+    for match in TEMPLATE_FIELD.finditer(template):
+        pieces.append(template[at : match.start()].replace("{{", "{").replace("}}", "}"))
+        pieces.append(accessor(match.group(1), fields))
+        at = match.end()
+    pieces.append(template[at:].replace("{{", "{").replace("}}", "}"))
+    return tuple(piece for piece in pieces if piece != "")
+
+
+def _catalog_codes(connection: Connection, context: CheckContext) -> list[str]:
+    found = catalog.catalog_of(connection)
+    if found is None or found.refreshed_at is None:
+        found = catalog.refresh(connection, now=context.now)
+    codes = [str(entry.get("code")) for entry in found.warehouses if isinstance(entry, dict) and entry.get("code")]
+    if not codes:
+        raise ValidationError(f"connection {connection.name!r} has no warehouses in its catalog: nothing to check")
+    return codes
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return str(value.get("kod") or value.get("id") or "")
+    return str(value)
