@@ -165,6 +165,10 @@ def names() -> list[str]:
     return list(CheckDefinition.objects.values_list("name", flat=True))
 
 
+def titles() -> dict[str, str]:
+    return {stored.name: definition_of(stored).title_in() for stored in CheckDefinition.objects.all()}
+
+
 def _targets(definition: Definition) -> list[Connection]:
     if definition.connections:
         return list(Connection.objects.filter(name__in=definition.connections))

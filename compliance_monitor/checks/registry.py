@@ -41,3 +41,11 @@ def validate_check_names(value: object) -> None:
         raise ValidationError("checks must be a non-empty list of check names")
     for name in value:
         get(name)
+
+
+def labelled() -> list[tuple[str, str]]:
+    """(name, what people read) for pickers: a definition's title with its name, a built-in check's name."""
+    from compliance_monitor.checks import definitions
+
+    titles = definitions.titles()
+    return [(name, f"{titles[name]} ({name})" if name in titles else name) for name in names()]

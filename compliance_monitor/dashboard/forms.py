@@ -40,7 +40,7 @@ class JobForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["checks"].choices = [(name, name) for name in registry.names()]  # type: ignore[attr-defined]
+        self.fields["checks"].choices = registry.labelled()  # type: ignore[attr-defined]
 
 
 class JobNewForm(forms.Form):
@@ -62,7 +62,7 @@ class JobNewForm(forms.Form):
     def __init__(self, *args: Any, connections: list[tuple[str, str]], warehouses: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["connection"].choices = connections  # type: ignore[attr-defined]
-        self.fields["checks"].choices = [(name, name) for name in registry.names()]  # type: ignore[attr-defined]
+        self.fields["checks"].choices = registry.labelled()  # type: ignore[attr-defined]
         self.fields["warehouses"].choices = [(code, code) for code in warehouses]  # type: ignore[attr-defined]
 
 

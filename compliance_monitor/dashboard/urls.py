@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from compliance_monitor.dashboard.views import alerts, audit, inbox, jobs, overview, rules, runs
+from compliance_monitor.dashboard.views import alerts, audit, checks, inbox, jobs, overview, rules, runs
 from compliance_monitor.dashboard.views import connections as connection_views
 
 app_name = "dashboard"
@@ -32,6 +32,10 @@ urlpatterns = [
     path("notifications/read-all", inbox.mark_all_read, name="inbox_read_all"),
     path("notifications/<int:message_id>/read", inbox.mark_read, name="inbox_read"),
     path("audit/", audit.audit_log, name="audit"),
+    path("checks/", checks.check_list, name="checks"),
+    path("checks/new", checks.check_new, name="check_new"),
+    path("checks/<str:name>/", checks.check_detail, name="check"),
+    path("checks/<str:name>/delete", checks.check_delete, name="check_delete"),
     path("connections/", connection_views.connection_list, name="connections"),
     path("connections/add", connection_views.connection_add, name="connection_add"),
     path("connections/<slug:name>/", connection_views.connection_detail, name="connection"),

@@ -1,0 +1,137 @@
+"""Check definitions (checks as data): the list, and an editor of the definition's YAML with inline validation and
+a preview that stores nothing. Thin over ``checks/definitions.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from compliance_monitor.accounts.roles import Role
+from compliance_monitor.checks import definitions, files
+from compliance_monitor.checks.definition import DefinitionError
+from compliance_monitor.checks.models import CheckDefinition
+from compliance_monitor.dashboard.views.common import needs, page
+from compliance_monitor.erp.flexi import ErpError
+
+MAX_YAML = 20_000
+STARTER = {
+    "name": "my.check",
+    "title": {"en": "My check", "cs": "Moje kontrola"},
+    "evidence": "skladova-karta",
+    "filter": "ucetObdobi = ${period}",
+    "scope": {"field": "sklad", "values": ["ZBOZI"]},
+    "predicate": "stavMJ < 0",
+    "identity": ["cenik.kod"],
+    "message": "{cenik.kod} ({stavMJ}ks)",
+}
+
+
+def stored_or_404(name: str) -> CheckDefinition:
+    try:
+        return definitions.named(name)
+    except definitions.DefinitionNotFoundError:
+        raise Http404(name) from None
+
+
+@needs(Role.VIEWER)
+def check_list(request: HttpRequest) -> HttpResponse:
+    rows = [(stored, definitions.definition_of(stored)) for stored in CheckDefinition.objects.all()]
+    return page(request, "dashboard/checks.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@needs(Role.ADMIN)
+def check_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        source = request.GET.get("from")
+        spec = {**stored_or_404(source).spec, "name": f"{source}.copy"} if source else STARTER
+        return editor(request, None, files.dump(spec))
+    text, data, errors = _read(request)
+    if errors or request.POST.get("action") == "preview":
+        return _checked(request, None, text, data, errors)
+    try:
+        stored = definitions.create(data, now=timezone.now(), by=request.user.get_username())
+    except DefinitionError as exc:
+        return editor(request, None, text, errors=exc.errors, status=422)
+    messages.success(request, f"Added check {stored.name} (version {stored.version}).")
+    return redirect("dashboard:check", name=stored.name)
+
+
+@require_http_methods(["GET", "POST"])
+@needs(Role.VIEWER)
+def check_detail(request: HttpRequest, name: str) -> HttpResponse:
+    stored = stored_or_404(name)
+    if request.method == "GET":
+        return editor(request, stored, files.dump(stored.spec))
+    action = request.POST.get("action")
+    needed = Role.OPERATOR if action == "preview" else Role.ADMIN
+    return needs(needed)(lambda r: _post(r, stored))(request)
+
+
+def _post(request: HttpRequest, stored: CheckDefinition) -> HttpResponse:
+    text, data, errors = _read(request)
+    if errors or request.POST.get("action") == "preview":
+        return _checked(request, stored, text, data, errors)
+    changes = {**dict.fromkeys(stored.spec), **(data or {})}
+    try:
+        updated = definitions.update(stored, changes, now=timezone.now(), by=request.user.get_username())
+    except DefinitionError as exc:
+        return editor(request, stored, text, errors=exc.errors, status=422)
+    messages.success(request, f"Saved check {updated.name} (version {updated.version}).")
+    return redirect("dashboard:check", name=updated.name)
+
+
+@require_POST
+@needs(Role.ADMIN)
+def check_delete(request: HttpRequest, name: str) -> HttpResponse:
+    stored = stored_or_404(name)
+    try:
+        definitions.delete(stored, now=timezone.now(), by=request.user.get_username())
+    except definitions.DefinitionInUseError as exc:
+        messages.error(request, str(exc))
+        return redirect("dashboard:check", name=name)
+    messages.success(request, f"Deleted check {name}.")
+    return redirect("dashboard:checks")
+
+
+def editor(request: HttpRequest, stored: CheckDefinition | None, text: str, **kw: Any) -> HttpResponse:
+    status = kw.pop("status", 200)
+    context = {"stored": stored, "text": text, "errors": kw.pop("errors", {}), "preview": kw.pop("preview", None)}
+    return page(request, "dashboard/check_edit.html", {**context, **kw}, status=status)
+
+
+def _read(request: HttpRequest) -> tuple[str, Any, dict[str, list[str]]]:
+    text = request.POST.get("definition", "")
+    if len(text) > MAX_YAML:
+        return text[:MAX_YAML], None, {"definition": [f"at most {MAX_YAML:,} characters"]}
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return text, None, {"definition": [f"not YAML: {exc}"]}
+    if not isinstance(data, dict):
+        return text, None, {"definition": ["must be a mapping of fields (name, title, evidence, predicate, …)"]}
+    return text, data, {}
+
+
+def _checked(request: HttpRequest, stored: CheckDefinition | None, text: str, data: Any, errors: Any) -> HttpResponse:
+    """Validation, and — when valid — the preview: nothing is stored either way."""
+    if errors:
+        return editor(request, stored, text, errors=errors, status=422)
+    if stored is not None:
+        data = {**data, "name": stored.name}
+    try:
+        definition = definitions.validate(data, now=timezone.now())
+        preview = definitions.preview(definition, now=timezone.now())
+    except DefinitionError as exc:
+        return editor(request, stored, text, errors=exc.errors, status=422)
+    except (ValidationError, ErpError) as exc:
+        problem = "; ".join(getattr(exc, "messages", [str(exc)]))
+        return editor(request, stored, text, errors={"run": [problem]}, status=409)
+    return editor(request, stored, text, preview=preview)
