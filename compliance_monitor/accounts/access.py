@@ -67,6 +67,20 @@ def may_see_connection(user: Any, name: str) -> bool:
     return names is None or name in names
 
 
+def may_see_across(user: Any, names: Iterable[str]) -> bool:
+    """Whether ``user`` may see a thing meant for the connections ``names`` — none named: for every company (a
+    check definition of the library), which anyone may read."""
+    visible = visible_connections(user)
+    return visible is None or set(names) <= visible
+
+
+def may_change_across(user: Any, names: Iterable[str]) -> bool:
+    """Whether ``user`` may change a thing meant for ``names``: a limited user only what names their companies."""
+    visible = visible_connections(user)
+    wanted = set(names)
+    return visible is None or (bool(wanted) and wanted <= visible)
+
+
 def require_connection(user: Any, name: str) -> None:
     """A 404 for a connection ``user`` may not see, as for one that does not exist (its name is not confirmed)."""
     if not may_see_connection(user, name):

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 
 from compliance_monitor.checks import concurrent
 from compliance_monitor.checks.base import WHOLE_EVIDENCE, CheckContext, CheckOutcome, Violation
-from compliance_monitor.checks.definition import PLACEHOLDER, TEMPLATE_FIELD, Definition
+from compliance_monitor.checks.definition import PLACEHOLDER, SCOPE_ALL_FIELD, TEMPLATE_FIELD, Definition
 from compliance_monitor.checks.predicate import FieldType, PredicateError, RowError, Value, accessor
 from compliance_monitor.checks.warehouse import run_date
 from compliance_monitor.erp import catalog, properties, reads, sources
@@ -165,6 +165,13 @@ def scope_codes(definition: Definition, connection: Connection, context: CheckCo
     if definition.scope is None:
         return [WHOLE_EVIDENCE]
     codes = list(definition.scope.values) or _catalog_codes(connection, context)
+    if definition.scope.values and definition.scope.field == SCOPE_ALL_FIELD:  # a warehouse not there reads 0 rows
+        missing = set(codes) - set(_catalog_codes(connection, context))
+        if missing:
+            raise ValidationError(
+                f"check {definition.name!r}: warehouse(s) {', '.join(sorted(missing))} are not in the catalog of "
+                f"connection {connection.name!r} (refresh it on the connection's page if they are new)"
+            )
     wanted = set(context.warehouses)
     if not wanted:
         return codes

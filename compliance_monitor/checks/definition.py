@@ -15,6 +15,7 @@ override). In the filter a placeholder becomes a quoted Flexi literal, so a valu
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ KEYS = (
 )
 SAMPLE = {"today": date(2026, 1, 1), "scope": "SCOPE", "period": "code:2026"}  # for compiling before any run
 MAX_TEXT, MAX_LIST = 2000, 200
+SCOPE_ALL_FIELD = "sklad"  # "values: all" means every warehouse in the connection's catalog
 
 
 class DefinitionError(ValueError):
@@ -271,6 +273,8 @@ class _Reader:
             return None
         values = value.get("values", "all")
         if values == "all":
+            if field_name != SCOPE_ALL_FIELD:
+                self.fail("scope", f"values: all takes the warehouses of the catalog: only for field {SCOPE_ALL_FIELD}")
             return Scope(field_name)
         sub: dict[str, list[str]] = {}
         codes = _Reader({"values": values}, sub).strings("values", required=True)
@@ -305,6 +309,8 @@ class _Reader:
 def _is_plain(value: Any) -> bool:
     if isinstance(value, list):
         return len(value) <= MAX_LIST and all(_is_plain(item) and not isinstance(item, list) for item in value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return False  # NaN compares false with everything: a check with it would pass every row
     return isinstance(value, str | int | float | bool) and (not isinstance(value, str) or len(value) <= MAX_TEXT)
 
 
@@ -337,6 +343,36 @@ def _check_fields(found: Definition, fields_of: FieldsOf, errors: dict[str, list
         if name not in found.placeholders():
             known = ", ".join(sorted(found.placeholders()))
             errors.setdefault("filter", []).append(f"unknown placeholder ${{{name}}} (known: {known})")
+    problem = filter_shape_problem(found.filter)
+    if problem:
+        errors.setdefault("filter", []).append(problem)
+
+
+def filter_shape_problem(text: str) -> str:
+    """Why a filter's text could change shape once joined with a scope's condition or filled with values: an
+    unclosed quote or parenthesis, or a placeholder inside quotes (it becomes a quoted literal itself)."""
+    depth, quote, at = 0, "", 0
+    while at < len(text):
+        char = text[at]
+        if quote:
+            if char == "\\":
+                at += 1
+            elif char == quote:
+                quote = ""
+            elif text.startswith("${", at):
+                return f"a placeholder inside quotes at column {at + 1}: write ${{name}}, it is quoted for you"
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return f"a ')' with no '(' at column {at + 1}"
+        at += 1
+    if quote:
+        return "a quote is not closed"
+    return "a '(' is not closed" if depth else ""
 
 
 def _check_path(

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from django.apps import apps
 from django.db import transaction
+from django.db.models import Max
 
 from compliance_monitor.checks import registry
 from compliance_monitor.checks.base import CheckContext
@@ -90,12 +91,15 @@ def create(data: Any, *, now: datetime, by: str = "", shipped: bool = False) -> 
 
 
 def store(definition: Definition, *, now: datetime, by: str = "", shipped: bool = False) -> CheckDefinition:
-    """A validated definition, stored as version 1."""
+    """A validated definition, stored as version 1 — or, for a name deleted before, the version after its last
+    (results keep pointing at the versions they ran)."""
     if CheckDefinition.objects.filter(name=definition.name).exists():
         raise DefinitionError({"name": [f"a check named {definition.name!r} exists already: change that one"]})
+    last = CheckDefinitionVersion.objects.filter(name=definition.name).aggregate(last=Max("version"))["last"] or 0
     with transaction.atomic():
         stored = CheckDefinition.objects.create(
             name=definition.name,
+            version=last + 1,
             spec=definition.to_data(),
             enabled=definition.enabled,
             shipped=shipped,

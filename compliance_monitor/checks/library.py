@@ -16,7 +16,7 @@ import yaml
 
 from compliance_monitor.checks import definitions
 from compliance_monitor.checks.definition import Definition, parse
-from compliance_monitor.checks.models import CheckDefinition
+from compliance_monitor.checks.models import CheckDefinition, CheckDefinitionVersion
 from compliance_monitor.erp import properties
 
 LIBRARY = Path(__file__).with_name("library")
@@ -31,8 +31,10 @@ def parsed() -> list[Definition]:
 
 
 def install(*, now: datetime) -> list[CheckDefinition]:
-    """The shipped definitions not installed yet, installed; returns them."""
-    have = set(CheckDefinition.objects.values_list("name", flat=True))
+    """The shipped definitions never installed yet, installed; returns them. One the installation deleted stays
+    deleted (its versions remember it)."""
+    have = set(CheckDefinitionVersion.objects.values_list("name", flat=True))
+    have |= set(CheckDefinition.objects.values_list("name", flat=True))
     return [
         definitions.store(definition, now=now, by="library", shipped=True)
         for definition in parsed()

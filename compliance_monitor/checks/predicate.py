@@ -45,7 +45,8 @@ from compliance_monitor.erp import flexi
 FieldType = Literal["numeric", "integer", "text", "date", "logic", "relation", "select"]
 Row = Mapping[str, Any]
 Value = Callable[[Row], Any]
-Kind = Literal["number", "text", "date", "bool", "null"]
+Kind = Literal["number", "text", "date", "bool", "null", "relation"]
+MAX_DEPTH = 40  # nested parentheses and negations: deeper is a mistake, and would exhaust the parser's stack
 
 TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d+)?)|(?P<string>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
@@ -124,6 +125,12 @@ class _Parser:
     def __init__(self, source: str, fields: Mapping[str, FieldType], parameters: Mapping[str, Any]) -> None:
         self.source, self.fields, self.parameters = source, fields, parameters
         self.tokens, self.index, self.used = _tokenize(source), 0, set[str]()
+        self.depth = 0
+
+    def deeper(self, offset: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.fail(f"nested more than {MAX_DEPTH} levels deep", offset)
 
     def peek(self, ahead: int = 0) -> _Token:
         return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
@@ -156,6 +163,7 @@ class _Parser:
         token = self.peek()
         if token.text in ("!", "not") and not (token.text == "not" and self.peek(1).text == "in"):
             self.take()
+            self.deeper(token.offset)
             inner = self._unary().value
             return _Node(lambda r: not inner(r), "bool", token.offset)
         return self._test()
@@ -169,6 +177,10 @@ class _Parser:
             negate = self.take().text == "not"
             if negate:
                 self.take("in")
+            if left.kind == "relation":
+                self.fail(
+                    "use a field of the relation (e.g. sklad.kod) with 'in', not the relation itself", token.offset
+                )
             return _membership(left, self._list(), negate)
         if token.text == "is":
             self.take()
@@ -200,10 +212,12 @@ class _Parser:
         if token.kind == "name":
             return self._name(token)
         if token.text == "(":
+            self.deeper(token.offset)
             node = self.expression()
             self.take(")")
             return node
         if token.text == "-":
+            self.deeper(token.offset)
             inner = self._atom()
             if inner.kind != "number":
                 self.fail("'-' works on numbers only", token.offset)
@@ -228,7 +242,6 @@ class _Parser:
         field = token.text
         if field not in self.fields:
             self.fail(f"unknown field {field!r} (known: {', '.join(sorted(self.fields))})", token.offset)
-        self.used.add(field)
         if self.peek().text == ".":
             self.take()
             part = self.take()
@@ -236,8 +249,11 @@ class _Parser:
                 self.fail("expected a field of the relation after '.'", part.offset)
             if self.fields[field] != "relation":
                 self.fail(f"field {field!r} is not a relation: it has no {part.text!r}", part.offset)
+            self.used.add(f"{field}.{part.text}")  # asked for by name: detail=custom:field(part)
             return _Node(_relation_field(field, part.text), "text", token.offset)  # relation fields are text
-        return _Node(_accessor(field, self.fields[field]), KIND_OF_FIELD.get(self.fields[field], "text"), token.offset)
+        self.used.add(field)
+        kind = "relation" if self.fields[field] == "relation" else KIND_OF_FIELD.get(self.fields[field], "text")
+        return _Node(_accessor(field, self.fields[field]), kind, token.offset)
 
     def _list(self) -> list[Any]:
         self.take("[")
@@ -283,6 +299,8 @@ def _null_test(node: _Node, negate: bool) -> _Node:
 def _compare(token: _Token, left: _Node, right: _Node, parser: _Parser) -> _Node:
     left, right = _dates(left, right, parser), _dates(right, left, parser)
     kinds = {left.kind, right.kind} - {"null"}
+    if "relation" in kinds:
+        parser.fail("compare a field of the relation (e.g. sklad.kod), not the relation itself", token.offset)
     if len(kinds) > 1:
         parser.fail(f"cannot compare {left.kind} with {right.kind}", token.offset)
     f, g = left.value, right.value
@@ -322,18 +340,22 @@ def _membership(left: _Node, items: list[Any], negate: bool) -> _Node:
 
 
 def _accessor(field: str, kind: FieldType) -> Value:
+    """Numbers and yes/no fields must be in the row — absent, they would read as 0 or false and a check could pass
+    rows it never saw the value of; texts, dates, selects and relations absent are empty (``is null``)."""
     if kind in ("numeric", "integer"):
         return lambda r: _number(r, field)
     if kind == "date":
         return lambda r: _date(r.get(field), field)
     if kind == "logic":
-        return lambda r: str(r.get(field)).lower() == "true"
+        return lambda r: _logic(r, field)
     if kind == "relation":
         return lambda r: _related(r.get(field)) or None
     return lambda r: r.get(field)
 
 
 def _number(row: Row, field: str) -> float:
+    if field not in row:
+        raise RowError(f"field {field} is missing from the ERP's answer")
     try:
         return flexi.to_float(row.get(field))
     except (ValueError, TypeError):
@@ -349,6 +371,19 @@ def _date(value: Any, field: str) -> date | None:
         raise RowError(f"field {field} is {str(value)[:40]!r}, not a date") from None
 
 
+def _logic(row: Row, field: str) -> bool:
+    value = row.get(field, _MISSING)
+    if value is _MISSING:
+        raise RowError(f"field {field} is missing from the ERP's answer")
+    text = str(value).lower()
+    if text not in ("true", "false"):
+        raise RowError(f"field {field} is {str(value)[:40]!r}, not true or false")
+    return text == "true"
+
+
+_MISSING = object()
+
+
 def _related(value: Any) -> dict[str, Any]:
     if isinstance(value, list):
         return value[0] if value and isinstance(value[0], dict) else {}
@@ -356,7 +391,16 @@ def _related(value: Any) -> dict[str, Any]:
 
 
 def _relation_field(field: str, part: str) -> Value:
-    return lambda r: _related(r.get(field)).get(part)
+    """A field of the related record; a related record without it (not expanded, or the field not sent) cannot be
+    judged — an empty relation is empty (``is null``)."""
+
+    def value(row: Row) -> Any:
+        record = _related(row.get(field))
+        if record and part not in record:
+            raise RowError(f"field {field}.{part} is missing from the ERP's answer")
+        return record.get(part)
+
+    return value
 
 
 def accessor(path: str, fields: Mapping[str, FieldType]) -> Value:

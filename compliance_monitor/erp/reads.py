@@ -8,6 +8,7 @@ and escaped: a value (a scope code, a parameter) can never change the filter's s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -54,6 +55,8 @@ def literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a number a filter can hold")
         return repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, date):
         value = value.isoformat()

@@ -77,11 +77,27 @@ def out(stored: CheckDefinition) -> dict[str, Any]:
     }
 
 
-def stored_or_404(name: str) -> CheckDefinition:
+def stored_or_404(request: HttpRequest, name: str) -> CheckDefinition:
+    """A definition the user may see: one for every company, or for companies of theirs (else a 404, as if none)."""
     try:
-        return definitions.named(name)
+        stored = definitions.named(name)
     except definitions.DefinitionNotFoundError as exc:
         raise HttpError(404, str(exc)) from None
+    if not access.may_see_across(request.user, _connections(stored.spec)):
+        raise HttpError(404, f"no check definition named {name!r}")
+    return stored
+
+
+def may_write(request: HttpRequest, data: Any) -> None:
+    """A user limited to some companies writes only definitions meant for those (one for every company would
+    change what the others' jobs find)."""
+    if not access.may_change_across(request.user, _connections(data)):
+        raise HttpError(403, "your access is limited to some companies: name them in 'connections'")
+
+
+def _connections(data: Any) -> list[str]:
+    names = data.get("connections") if isinstance(data, dict) else None
+    return [names] if isinstance(names, str) else [n for n in names or [] if isinstance(n, str)]
 
 
 def invalid(exc: DefinitionError) -> ValidationError:
@@ -91,7 +107,8 @@ def invalid(exc: DefinitionError) -> ValidationError:
 @router.get("", response={200: list[CheckOut], **ERRORS}, summary="All check definitions")
 def list_checks(request: HttpRequest) -> list[dict[str, Any]]:
     actor(request, Role.VIEWER)
-    return [out(stored) for stored in CheckDefinition.objects.all()]
+    user = request.user
+    return [out(s) for s in CheckDefinition.objects.all() if access.may_see_across(user, _connections(s.spec))]
 
 
 @router.get("/built-in", response={200: list[BuiltInOut], **ERRORS}, summary="Checks that are code, not data")
@@ -103,6 +120,7 @@ def built_in_checks(request: HttpRequest) -> list[dict[str, str]]:
 @router.post("", response={201: CheckOut, **ERRORS}, summary="Add a check definition")
 def create_check(request: HttpRequest, body: Body[dict[str, Any]]) -> Status[dict[str, Any]]:
     by = actor(request, Role.ADMIN)
+    may_write(request, body)
     try:
         stored = definitions.create(body, now=timezone.now(), by=by)
     except DefinitionError as exc:
@@ -115,14 +133,17 @@ def create_check(request: HttpRequest, body: Body[dict[str, Any]]) -> Status[dic
 @router.get("/{name}", response={200: CheckOut, **ERRORS}, summary="One check definition")
 def get_check(request: HttpRequest, name: str) -> dict[str, Any]:
     actor(request, Role.VIEWER)
-    return out(stored_or_404(name))
+    return out(stored_or_404(request, name))
 
 
 @router.patch("/{name}", response={200: CheckOut, **ERRORS}, summary="Change a check definition (a new version)")
 def update_check(request: HttpRequest, name: str, body: Body[dict[str, Any]]) -> dict[str, Any]:
     by = actor(request, Role.ADMIN)
+    stored = stored_or_404(request, name)
+    may_write(request, stored.spec)
+    may_write(request, {**stored.spec, **body})
     try:
-        return out(definitions.update(stored_or_404(name), body, now=timezone.now(), by=by))
+        return out(definitions.update(stored, body, now=timezone.now(), by=by))
     except DefinitionError as exc:
         raise invalid(exc) from None
 
@@ -130,8 +151,10 @@ def update_check(request: HttpRequest, name: str, body: Body[dict[str, Any]]) ->
 @router.delete("/{name}", response={204: None, **ERRORS}, summary="Remove a check definition")
 def delete_check(request: HttpRequest, name: str) -> Status[None]:
     by = actor(request, Role.ADMIN)
+    stored = stored_or_404(request, name)
+    may_write(request, stored.spec)
     try:
-        definitions.delete(stored_or_404(name), now=timezone.now(), by=by)
+        definitions.delete(stored, now=timezone.now(), by=by)
     except definitions.DefinitionInUseError as exc:
         raise HttpError(409, str(exc)) from None
     return Status(204, None)
@@ -142,14 +165,19 @@ def preview_check(request: HttpRequest, name: str, connection: str | None = None
     """The stored definition, or — with a JSON body ``{"definition": {…}}`` — unsaved changes to it, evaluated on
     ``connection`` (default: the definition's first, or the installation's default)."""
     actor(request, Role.OPERATOR)
-    stored = stored_or_404(name)
-    target = None
+    stored = stored_or_404(request, name)
+    data = {**stored.spec, **_changes(request), "name": stored.name}
+    visible = access.visible_connection_rows(request.user)
+    meant = _connections(data)
     if connection:
-        target = access.visible_connection_rows(request.user).filter(name=connection).first()
-        if target is None:
-            raise HttpError(404, f"no connection named {connection!r}")
+        target = visible.filter(name=connection).first()
+    else:  # the definition's first connection the user may see; for every company: the user's first
+        target = (visible.filter(name__in=meant) if meant else visible).order_by("name").first()
+        if target is not None and not access.is_limited(request.user) and not meant:
+            target = None  # unlimited: the installation's default connection, as a run would read
+    if (connection or access.is_limited(request.user)) and target is None:
+        raise HttpError(404, f"no connection named {connection or ', '.join(meant)!r}")
     try:
-        data = {**stored.spec, **_changes(request), "name": stored.name}
         definition = definitions.validate(data, now=timezone.now())
         return definitions.preview(definition, now=timezone.now(), connection=target)
     except DefinitionError as exc:
@@ -160,8 +188,10 @@ def preview_check(request: HttpRequest, name: str, connection: str | None = None
 
 def _changes(request: HttpRequest) -> dict[str, Any]:
     """A preview's optional body: ``{"definition": {field: value, …}}``; no body previews the stored one."""
-    if not request.body.strip() or request.content_type != "application/json":
-        return {}
+    if not request.body.strip() or ((request.content_type or "").startswith("multipart/") and not request.POST):
+        return {}  # no body (an empty form counts as none)
+    if request.content_type != "application/json":
+        raise HttpError(415, 'send the changes to preview as application/json: {"definition": {…}}')
     try:
         body = json.loads(request.body)
     except ValueError:

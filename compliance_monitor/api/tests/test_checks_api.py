@@ -6,9 +6,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.test import override_settings
+from django.utils import timezone
 
+from compliance_monitor.accounts import access
 from compliance_monitor.alerts.models import Alert
+from compliance_monitor.api import tokens
 from compliance_monitor.api.tests.conftest import Api
 from compliance_monitor.checks.models import CheckDefinition, CheckDefinitionVersion, CheckResult
 from compliance_monitor.checks.tests.test_definition import NEGATIVE
@@ -101,7 +106,10 @@ def test_preview_of_unsaved_changes_leaves_the_stored_definition_alone(admin: Ap
     assert locations(preview).keys() == {"predicate"}  # a mistake in the changes: a 422 naming the field
 
     preview = admin.call("POST", f"/checks/{NEGATIVE['name']}/preview", {"definition": {"predicate": "stavMJ > 99999"}})
-    assert preview.json()["count"] == 0
+    assert preview.status_code == 200 and preview.json()["count"] == 0
+    assert [scope["status"] for scope in preview.json()["scopes"]] == ["passed"]
+    not_an_object = admin.call("POST", f"/checks/{NEGATIVE['name']}/preview", {"definition": ["stavMJ"]})
+    assert locations(not_an_object) == {"definition": "must be an object of the definition's fields"}
     assert (
         CheckDefinition.objects.get().spec["predicate"] == "stavMJ < 0" and CheckDefinition.objects.get().version == 1
     )
@@ -114,3 +122,27 @@ def test_a_check_a_job_runs_cannot_be_deleted(admin: Api) -> None:
     )
     refused = admin.call("DELETE", f"/checks/{NEGATIVE['name']}")
     assert refused.status_code == 409 and "neg" in refused.json()["detail"]
+
+
+def test_a_user_limited_to_one_company_sees_and_changes_only_its_checks(
+    admin: Api, as_role: Callable[[str], Api], erp: FlexiServer
+) -> None:
+    other = connect_to(erp, name="other", company="demo")
+    admin.call("POST", "/checks", NEGATIVE)  # for every company
+    admin.call("POST", "/checks", {**NEGATIVE, "name": "other.only", "connections": ["other"]})
+    user = get_user_model().objects.create_user("limited-admin", "limited@example.com", "pw")
+    user.groups.add(Group.objects.get(name="admin"))
+    access.limit_user(user, ["default"])
+    limited = Api(tokens.create(user, name="tests", now=timezone.now())[1])
+    assert other.name == "other"
+
+    assert [c["name"] for c in limited.call("GET", "/checks").json()] == [NEGATIVE["name"]]
+    assert limited.call("GET", "/checks/other.only").status_code == 404
+    assert limited.call("POST", "/checks/other.only/preview").status_code == 404
+    assert limited.call("PATCH", f"/checks/{NEGATIVE['name']}", {"predicate": "stavMJ < -5"}).status_code == 403
+    mine = limited.call("POST", "/checks", {**NEGATIVE, "name": "mine.only", "connections": ["default"]})
+    assert mine.status_code == 201
+    widened = limited.call("PATCH", "/checks/mine.only", {"connections": ["default", "other"]})
+    assert widened.status_code == 403  # not onto another company's data
+    preview = limited.call("POST", f"/checks/{NEGATIVE['name']}/preview")
+    assert preview.status_code == 200 and preview.json()["connection"] == "default"

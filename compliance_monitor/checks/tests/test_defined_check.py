@@ -18,6 +18,7 @@ from compliance_monitor.checks.defined import DefinedCheck
 from compliance_monitor.checks.definition import Definition, parse
 from compliance_monitor.checks.tests.test_definition import NEGATIVE, local_fields
 from compliance_monitor.erp import reads, server
+from compliance_monitor.erp.flexi import ErpAuthError
 from compliance_monitor.erp.models import Connection
 from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
@@ -172,14 +173,51 @@ def test_a_row_the_predicate_cannot_judge_makes_its_scope_incomplete_never_a_pas
     assert "3 of 4 rows could not be judged" in outcome.error and "row id 2: field stavMJ is 'NaN'" in outcome.error
 
 
-def test_wrong_credentials_make_every_scope_incomplete(connection: Connection, erp: FlexiServer) -> None:
+def test_wrong_credentials_fail_the_run_after_one_request(connection: Connection, erp: FlexiServer) -> None:
     erp.set_faults(status=401)
-    connection.save()  # the period is read first: one request, refused
-    with pytest.raises(Exception, match="rejected the credentials"):
-        run(shipped("stock.negative"), connection)
+    with pytest.raises(ErpAuthError, match="rejected the credentials"):
+        run(shipped("stock.negative"), connection)  # the period is read first: one request, refused
     assert erp.state.requests == 1
 
 
 def test_a_scope_value_cannot_change_the_shape_of_the_filter() -> None:
     assert reads.literal("code:Z' or kod is not null or kod = 'x") == "'code:Z\\' or kod is not null or kod = \\'x'"
     assert reads.literal(date(2026, 3, 2)) == "'2026-03-02'" and reads.literal(2.5) == "2.5"
+
+
+def test_a_related_records_field_named_only_in_the_predicate_is_asked_for_and_judged(
+    connection: Connection, erp: FlexiServer
+) -> None:
+    definition = parse(
+        {**NEGATIVE, "predicate": "cenik.typZasobyK == 'typZasoby.vyrobek'", "filter": "ucetObdobi = ${period}"},
+        local_fields,
+    )
+    rows = every_row(erp, "skladova-karta", "sklad", "cenik")
+    expected = [
+        code(row, "cenik")
+        for row in rows
+        if code(row, "sklad") == "ZBOZI"
+        and code(row, "ucetObdobi") == "2026"
+        and row["cenik"][0]["typZasobyK"] == "typZasoby.vyrobek"
+    ]
+    assert found(run(definition, connection)) == {"ZBOZI": expected} and expected
+
+
+def test_a_warehouse_the_catalog_does_not_know_fails_the_run_instead_of_reading_nothing(
+    connection: Connection,
+) -> None:
+    definition = parse({**NEGATIVE, "scope": {"field": "sklad", "values": ["ZBOZI", "ZBOZII"]}}, local_fields)
+    with pytest.raises(ValidationError, match="ZBOZII are not in the catalog"):
+        run(definition, connection)
+
+
+def test_the_filter_sent_keeps_its_shape_whatever_the_scope_code_holds() -> None:
+    from compliance_monitor.checks.defined import _filter
+    from compliance_monitor.erp import filters
+
+    definition = parse(NEGATIVE, local_fields)
+    hostile = "Z' or kod is not null or kod = 'x"
+    sent = filters.parse(_filter(definition, hostile, {"period": "code:2026"}))
+    card = {"ucetObdobi": "code:2026", "kod": "A"}  # relations as the local server's rows hold them
+    assert sent.matches({**card, "sklad": f"code:{hostile}"})
+    assert not sent.matches({**card, "sklad": "code:ZBOZI"})  # "or kod is not null" did not escape

@@ -103,11 +103,25 @@ def test_every_problem_is_reported_at_once_not_only_the_first() -> None:
 
 
 def test_a_scope_must_be_a_relation_of_the_evidence() -> None:
-    assert errors_of(scope={"field": "stavMJ", "values": "all"}) == {
+    assert errors_of(scope={"field": "stavMJ", "values": ["1"]}) == {
         "scope": ["'stavMJ' is not a relation of skladova-karta"]
     }
     assert "must be" in errors_of(scope=["ZBOZI"])["scope"][0]
+    assert "only for field sklad" in errors_of(scope={"field": "cenik", "values": "all"})["scope"][0]
 
 
 def test_parameters_may_not_hide_the_built_in_placeholders() -> None:
     assert "built-in" in errors_of(parameters={"today": "2026-01-01"})["parameters"][0]
+
+
+def test_a_parameter_that_is_not_a_finite_number_is_refused() -> None:
+    for bad in (float("nan"), float("inf")):
+        assert "parameters" in errors_of(predicate="stavMJ < ${limit}", parameters={"limit": bad})
+
+
+def test_a_filter_that_could_change_shape_is_refused() -> None:
+    assert "inside quotes" in errors_of(filter="kod begins '${period}'")["filter"][0]
+    assert "no '('" in errors_of(filter="stavMJ > 1) or (stavMJ < 5")["filter"][0]
+    assert "not closed" in errors_of(filter="(stavMJ > 1")["filter"][0]
+    assert "not closed" in errors_of(filter="kod = 'abc")["filter"][0]
+    assert parse({**NEGATIVE, "filter": "kod = 'a(b' and (stavMJ > 1)"}, local_fields).filter

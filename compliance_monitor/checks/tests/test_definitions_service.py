@@ -96,3 +96,18 @@ def test_a_disabled_definition_fails_the_run_saying_so(erp: FlexiServer) -> None
     execution.refresh_from_db()
     assert execution.status == Status.FAILED and "is disabled" in execution.error_message
     assert CheckDefinition.objects.get().enabled is False
+
+
+def test_a_deleted_definition_created_again_continues_its_versions_and_the_library_leaves_it_deleted(
+    erp: FlexiServer,
+) -> None:
+    library.install(now=T0)
+    definitions.delete(definitions.named("stock.negative"), now=T0)
+    assert library.install(now=T0 + timedelta(days=1)) == []  # deleted on purpose: not installed again
+
+    again = definitions.create(library.shipped()[-1] | {"name": "stock.negative"}, now=T0 + timedelta(days=2))
+    assert again.version == 2
+    assert list(CheckDefinitionVersion.objects.filter(name="stock.negative").values_list("version", flat=True)) == [
+        2,
+        1,
+    ]

@@ -84,7 +84,9 @@ def test_arithmetic_chains_keep_each_operand() -> None:
 
 def test_the_predicate_says_which_fields_it_reads() -> None:
     assert compile_predicate("minMJ > 0 && stavMJ < minMJ", CARD).fields == {"minMJ", "stavMJ"}
-    assert compile_predicate("cenik.kod == 'A'", CARD).fields == {"cenik"}
+    assert compile_predicate("cenik.kod == 'A'", CARD).fields == {
+        "cenik.kod"
+    }  # asked for by name: detail=custom:cenik(kod)
 
 
 @pytest.mark.parametrize(
@@ -138,3 +140,32 @@ def test_compiled_predicates_agree_with_the_same_rule_written_in_python_over_ran
         s, lo, hi = (rng.choice([0, 0, rng.uniform(-5, 20)]) for _ in range(3))
         row = {"stavMJ": str(s), "minMJ": str(lo), "maxMJ": str(hi)}
         assert predicate.test(row) is by_hand(s, lo, hi), row
+
+
+def test_a_number_or_yes_no_field_missing_from_the_row_cannot_be_judged_never_reads_as_zero() -> None:
+    with pytest.raises(RowError, match="stavMJ is missing"):
+        judge("stavMJ < 0", {"id": "1"})
+    with pytest.raises(RowError, match="storno is missing"):
+        judge("!storno", {"id": "1"}, {"storno": "logic"})
+    with pytest.raises(RowError, match="not true or false"):
+        judge("!storno", {"storno": "maybe"}, {"storno": "logic"})
+
+
+def test_a_field_of_a_related_record_missing_from_it_cannot_be_judged_an_empty_relation_is_null() -> None:
+    with pytest.raises(RowError, match=r"cenik\.typZasobyK is missing"):
+        judge("cenik.typZasobyK == 'typZasoby.material'", {"cenik": [{"id": "1", "kod": "A"}]}, {"cenik": "relation"})
+    assert judge("cenik.kod is null", {"cenik": []}) and judge("cenik.kod is null", {})
+
+
+def test_a_relation_itself_is_not_compared_only_its_fields() -> None:
+    for source in ("cenik == 'code:A'", "cenik in ['code:A']"):
+        with pytest.raises(PredicateError, match="field of the relation"):
+            compile_predicate(source, CARD)
+    assert judge("cenik is null", {"cenik": ""}) and compile_predicate("cenik is not null", CARD)
+
+
+def test_nesting_is_bounded_with_an_error_not_a_crash() -> None:
+    with pytest.raises(PredicateError, match="nested more than"):
+        compile_predicate("!" * 500 + "(stavMJ < 0)", CARD)
+    with pytest.raises(PredicateError, match="nested more than"):
+        compile_predicate("(" * 900 + "stavMJ < 0" + ")" * 900, CARD)

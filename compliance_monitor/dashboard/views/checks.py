@@ -7,12 +7,13 @@ from typing import Any
 
 import yaml
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from compliance_monitor.accounts import access
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.checks import definitions, files
 from compliance_monitor.checks.definition import DefinitionError
@@ -33,16 +34,34 @@ STARTER = {
 }
 
 
-def stored_or_404(name: str) -> CheckDefinition:
+def stored_or_404(request: HttpRequest, name: str) -> CheckDefinition:
+    """One the user may see: for every company, or for companies of theirs (else a 404, as if none)."""
     try:
-        return definitions.named(name)
+        stored = definitions.named(name)
     except definitions.DefinitionNotFoundError:
         raise Http404(name) from None
+    if not access.may_see_across(request.user, connections_of(stored.spec)):
+        raise Http404(name)
+    return stored
+
+
+def connections_of(data: Any) -> list[str]:
+    names = data.get("connections") if isinstance(data, dict) else None
+    return [names] if isinstance(names, str) else [n for n in names or [] if isinstance(n, str)]
+
+
+def may_write(request: HttpRequest, *specs: Any) -> None:
+    if not all(access.may_change_across(request.user, connections_of(spec)) for spec in specs):
+        raise PermissionDenied("your access is limited to some companies: name them in 'connections'")
 
 
 @needs(Role.VIEWER)
 def check_list(request: HttpRequest) -> HttpResponse:
-    rows = [(stored, definitions.definition_of(stored)) for stored in CheckDefinition.objects.all()]
+    rows = [
+        (stored, definitions.definition_of(stored))
+        for stored in CheckDefinition.objects.all()
+        if access.may_see_across(request.user, connections_of(stored.spec))
+    ]
     return page(request, "dashboard/checks.html", {"rows": rows})
 
 
@@ -51,11 +70,12 @@ def check_list(request: HttpRequest) -> HttpResponse:
 def check_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         source = request.GET.get("from")
-        spec = {**stored_or_404(source).spec, "name": f"{source}.copy"} if source else STARTER
+        spec = {**stored_or_404(request, source).spec, "name": f"{source}.copy"} if source else STARTER
         return editor(request, None, files.dump(spec))
     text, data, errors = _read(request)
     if errors or request.POST.get("action") == "preview":
         return _checked(request, None, text, data, errors)
+    may_write(request, data)
     try:
         stored = definitions.create(data, now=timezone.now(), by=request.user.get_username())
     except DefinitionError as exc:
@@ -67,7 +87,7 @@ def check_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @needs(Role.VIEWER)
 def check_detail(request: HttpRequest, name: str) -> HttpResponse:
-    stored = stored_or_404(name)
+    stored = stored_or_404(request, name)
     if request.method == "GET":
         return editor(request, stored, files.dump(stored.spec))
     action = request.POST.get("action")
@@ -79,6 +99,7 @@ def _post(request: HttpRequest, stored: CheckDefinition) -> HttpResponse:
     text, data, errors = _read(request)
     if errors or request.POST.get("action") == "preview":
         return _checked(request, stored, text, data, errors)
+    may_write(request, stored.spec, data)
     changes = {**dict.fromkeys(stored.spec), **(data or {})}
     try:
         updated = definitions.update(stored, changes, now=timezone.now(), by=request.user.get_username())
@@ -91,7 +112,8 @@ def _post(request: HttpRequest, stored: CheckDefinition) -> HttpResponse:
 @require_POST
 @needs(Role.ADMIN)
 def check_delete(request: HttpRequest, name: str) -> HttpResponse:
-    stored = stored_or_404(name)
+    stored = stored_or_404(request, name)
+    may_write(request, stored.spec)
     try:
         definitions.delete(stored, now=timezone.now(), by=request.user.get_username())
     except definitions.DefinitionInUseError as exc:
@@ -128,10 +150,21 @@ def _checked(request: HttpRequest, stored: CheckDefinition | None, text: str, da
         data = {**data, "name": stored.name}
     try:
         definition = definitions.validate(data, now=timezone.now())
-        preview = definitions.preview(definition, now=timezone.now())
+        preview = definitions.preview(definition, now=timezone.now(), connection=_target(request, data))
     except DefinitionError as exc:
         return editor(request, stored, text, errors=exc.errors, status=422)
     except (ValidationError, ErpError) as exc:
         problem = "; ".join(getattr(exc, "messages", [str(exc)]))
         return editor(request, stored, text, errors={"run": [problem]}, status=409)
     return editor(request, stored, text, preview=preview)
+
+
+def _target(request: HttpRequest, data: Any) -> Any:
+    """Where a limited user's preview reads: the definition's first connection of theirs, or their first."""
+    if not access.is_limited(request.user):
+        return None  # the definition's own first connection, or the installation's default, as a run reads
+    visible, meant = access.visible_connection_rows(request.user), connections_of(data)
+    target = (visible.filter(name__in=meant) if meant else visible).order_by("name").first()
+    if target is None:
+        raise Http404("no connection of yours to preview on")
+    return target
