@@ -165,6 +165,13 @@ def check_named(name: str) -> DefinedCheck | None:
     return None if stored is None else DefinedCheck(definition_of(stored), stored.version)
 
 
+def connections_of(data: Any) -> list[str]:
+    """The connections plain definition data is meant for (none: every company), read leniently: access checks
+    run before the data is validated."""
+    names = data.get("connections") if isinstance(data, dict) else None
+    return [names] if isinstance(names, str) else [n for n in names or [] if isinstance(n, str)]
+
+
 def names() -> list[str]:
     return list(CheckDefinition.objects.values_list("name", flat=True))
 

@@ -83,7 +83,7 @@ def stored_or_404(request: HttpRequest, name: str) -> CheckDefinition:
         stored = definitions.named(name)
     except definitions.DefinitionNotFoundError as exc:
         raise HttpError(404, str(exc)) from None
-    if not access.may_see_across(request.user, _connections(stored.spec)):
+    if not access.may_see_across(request.user, definitions.connections_of(stored.spec)):
         raise HttpError(404, f"no check definition named {name!r}")
     return stored
 
@@ -91,13 +91,8 @@ def stored_or_404(request: HttpRequest, name: str) -> CheckDefinition:
 def may_write(request: HttpRequest, data: Any) -> None:
     """A user limited to some companies writes only definitions meant for those (one for every company would
     change what the others' jobs find)."""
-    if not access.may_change_across(request.user, _connections(data)):
+    if not access.may_change_across(request.user, definitions.connections_of(data)):
         raise HttpError(403, "your access is limited to some companies: name them in 'connections'")
-
-
-def _connections(data: Any) -> list[str]:
-    names = data.get("connections") if isinstance(data, dict) else None
-    return [names] if isinstance(names, str) else [n for n in names or [] if isinstance(n, str)]
 
 
 def invalid(exc: DefinitionError) -> ValidationError:
@@ -108,7 +103,9 @@ def invalid(exc: DefinitionError) -> ValidationError:
 def list_checks(request: HttpRequest) -> list[dict[str, Any]]:
     actor(request, Role.VIEWER)
     user = request.user
-    return [out(s) for s in CheckDefinition.objects.all() if access.may_see_across(user, _connections(s.spec))]
+    return [
+        out(s) for s in CheckDefinition.objects.all() if access.may_see_across(user, definitions.connections_of(s.spec))
+    ]
 
 
 @router.get("/built-in", response={200: list[BuiltInOut], **ERRORS}, summary="Checks that are code, not data")
@@ -168,7 +165,7 @@ def preview_check(request: HttpRequest, name: str, connection: str | None = None
     stored = stored_or_404(request, name)
     data = {**stored.spec, **_changes(request), "name": stored.name}
     visible = access.visible_connection_rows(request.user)
-    meant = _connections(data)
+    meant = definitions.connections_of(data)
     if connection:
         target = visible.filter(name=connection).first()
     else:  # the definition's first connection the user may see; for every company: the user's first

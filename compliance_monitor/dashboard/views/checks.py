@@ -40,18 +40,13 @@ def stored_or_404(request: HttpRequest, name: str) -> CheckDefinition:
         stored = definitions.named(name)
     except definitions.DefinitionNotFoundError:
         raise Http404(name) from None
-    if not access.may_see_across(request.user, connections_of(stored.spec)):
+    if not access.may_see_across(request.user, definitions.connections_of(stored.spec)):
         raise Http404(name)
     return stored
 
 
-def connections_of(data: Any) -> list[str]:
-    names = data.get("connections") if isinstance(data, dict) else None
-    return [names] if isinstance(names, str) else [n for n in names or [] if isinstance(n, str)]
-
-
 def may_write(request: HttpRequest, *specs: Any) -> None:
-    if not all(access.may_change_across(request.user, connections_of(spec)) for spec in specs):
+    if not all(access.may_change_across(request.user, definitions.connections_of(spec)) for spec in specs):
         raise PermissionDenied("your access is limited to some companies: name them in 'connections'")
 
 
@@ -60,7 +55,7 @@ def check_list(request: HttpRequest) -> HttpResponse:
     rows = [
         (stored, definitions.definition_of(stored))
         for stored in CheckDefinition.objects.all()
-        if access.may_see_across(request.user, connections_of(stored.spec))
+        if access.may_see_across(request.user, definitions.connections_of(stored.spec))
     ]
     return page(request, "dashboard/checks.html", {"rows": rows})
 
@@ -163,7 +158,7 @@ def _target(request: HttpRequest, data: Any) -> Any:
     """Where a limited user's preview reads: the definition's first connection of theirs, or their first."""
     if not access.is_limited(request.user):
         return None  # the definition's own first connection, or the installation's default, as a run reads
-    visible, meant = access.visible_connection_rows(request.user), connections_of(data)
+    visible, meant = access.visible_connection_rows(request.user), definitions.connections_of(data)
     target = (visible.filter(name__in=meant) if meant else visible).order_by("name").first()
     if target is None:
         raise Http404("no connection of yours to preview on")
