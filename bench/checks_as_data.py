@@ -57,7 +57,7 @@ def run(warehouses: int, products: int, repeat: int) -> dict[str, object]:
     from datetime import date
 
     from bench.erp_evaluation import free_port
-    from compliance_monitor.checks.defined import DefinedCheck
+    from compliance_monitor.checks.defined import DefinedCheck, ScopePlan
     from compliance_monitor.checks.definition import parse
     from compliance_monitor.erp import properties
     from compliance_monitor.erp.client import ErpConfig, FlexiClient
@@ -72,7 +72,8 @@ def run(warehouses: int, products: int, repeat: int) -> dict[str, object]:
     definition = parse(DEFINITION, lambda evidence: fields)
     check = DefinedCheck(definition, 1)
     values = {"today": date.today(), "period": f"code:{date.today().year}"}
-    scopes = [check.scope_read(w.code, fields, values) for w in Company.large(warehouses, products).warehouses]
+    company = Company.large(warehouses, products)
+    scopes = [check.scope_read(ScopePlan(w.code, w.code), fields, values) for w in company.warehouses]
     found = 0
 
     def client() -> FlexiClient:

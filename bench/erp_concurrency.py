@@ -5,7 +5,8 @@
 The local Flexi-format server runs in its own process (as a real ERP would) and answers every page after a fixed
 latency; it renders each page once (``--cache-answers``, warmed by an untimed read), so what is measured is this
 side: a real ERP's CPU is its own, and the fake server's rendering (~28 ms a page) would otherwise be counted.
-The read is the check's own path — ``WarehouseProductTypeCheck.run`` on a connection whose ``max_concurrent_requests``
+The read is the check's own path — ``warehouse.product_types`` (the original reports' definition, as its migration
+installs it) run on a connection whose ``max_concurrent_requests``
 is the concurrency, its request slots claimed in a fresh SQLite database — so it pays for the slots, the threads,
 parsing, the completeness proofs and judging every row. Per concurrency c:
 
@@ -120,14 +121,15 @@ def fetch_and_parse(url: str, warehouses: list[Any], page_size: int) -> tuple[fl
 
 
 def full_read(erp: Any, concurrency: int) -> tuple[float, list[Any]]:
+    from compliance_monitor.checks import registry
     from compliance_monitor.checks.base import CheckContext
-    from compliance_monitor.checks.warehouse import WarehouseProductTypeCheck
+    from compliance_monitor.checks.warehouse import CHECK_NAME
 
     erp.max_concurrent_requests = concurrency
     erp.save(update_fields=["max_concurrent_requests"])
     context = CheckContext(uuid.uuid4(), "bench", NOW, {"date": DAY.isoformat()}, connection=erp)
     started = time.perf_counter()
-    outcomes = WarehouseProductTypeCheck().run(context)
+    outcomes = registry.get(CHECK_NAME).run(context)
     return time.perf_counter() - started, outcomes
 
 

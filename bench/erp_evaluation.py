@@ -3,9 +3,11 @@
     .venv/bin/python bench/erp_evaluation.py --warehouses 100 --products 10000   # 1,000,000 rows
 
 The local Flexi-format server runs in its own process (as a real ERP would), serving a synthetic
-company. Two passes over every warehouse, same client, same page size (1000):
+company. Two passes over every warehouse, same client, same page size (1000), the same requests:
 * fetch+parse: HTTP + JSON decoding of every page (the floor any evaluation pays);
-* evaluate: the check's full path — rows parsed into StockRow, judged by the rule, violations built.
+* evaluate: the check's full path — since issue 12 the original reports are the definition
+  ``warehouse.product_types`` (as its migration installs it): each warehouse rule's scope compiled, every row judged
+  by the predicate, violations and their legacy messages built (``ScopeRead.evaluate``, what a run does).
 Reports wall time, rows/s, the ratio evaluate / fetch+parse, and peak Python heap (tracemalloc) of each
 pass: it must not grow with the number of rows.
 """
@@ -56,9 +58,13 @@ def run(warehouses: int, products: int) -> dict[str, object]:
     import django
 
     django.setup()
+    import importlib
+
+    from compliance_monitor.checks.defined import DefinedCheck, rule_plan
+    from compliance_monitor.checks.definition import parse
     from compliance_monitor.checks.models import ClassifyBy
     from compliance_monitor.checks.warehouse import Rule
-    from compliance_monitor.erp import flexi
+    from compliance_monitor.erp import flexi, properties
     from compliance_monitor.erp.client import ErpConfig, FlexiClient
     from compliance_monitor.erp.synthetic import GROUPS, Company
 
@@ -83,25 +89,28 @@ def run(warehouses: int, products: int) -> dict[str, object]:
     rules = [
         Rule(w.code, w.code, "", ClassifyBy.GOODS_GROUP, frozenset({str(w.home_group)})) for w in company.warehouses
     ]
-    params = {"detail": flexi.STOCK_DETAIL, "includes": flexi.STOCK_INCLUDES, "datum": DAY.isoformat()}
+    upgrade = importlib.import_module("compliance_monitor.checks.migrations.0007_original_reports_as_definition")
+    fields = properties.parse(properties.local_answer(flexi.EVIDENCE_STOCK), flexi.EVIDENCE_STOCK)
+    check = DefinedCheck(parse(upgrade.SPEC, None), 1)
+    scopes = [check.scope_read(rule_plan(rule), fields, {"today": DAY}) for rule in rules]
     violations = 0
 
-    def fetch_and_parse(subset: list[Rule] = rules) -> int:
+    def fetch_and_parse(subset: list = scopes) -> int:
         with FlexiClient(ErpConfig(f"http://127.0.0.1:{port}", "big", "api", "secret")) as client:
-            pages = (client.pages(flexi.EVIDENCE_STOCK, {**params, "sklad": f"code:{rule.query}"}) for rule in subset)
-            return sum(1 for page in pages for _ in page)
+            return sum(1 for scope in subset for _ in client.rows(scope.request))
 
-    def evaluate(subset: list[Rule] = rules) -> int:
+    def evaluate(subset: list = scopes) -> int:
         nonlocal violations
         with FlexiClient(ErpConfig(f"http://127.0.0.1:{port}", "big", "api", "secret")) as client:
-            outcomes = [rule.evaluate(client.stock(rule.query, DAY)) for rule in subset]
+            outcomes = [scope.evaluate(client.rows(scope.request)) for scope in subset]
+        assert not any(o.error for o in outcomes), [o.error for o in outcomes if o.error][:1]
         violations = sum(len(o.violations) for o in outcomes)
-        return len(subset) * products
+        return sum(o.rows_read or 0 for o in outcomes)
 
     try:
-        evaluate(rules[:1])  # warm-up: connections, imports
+        evaluate(scopes[:1])  # warm-up: connections, imports
         baseline, full = timed(fetch_and_parse), timed(evaluate)
-        tenth = rules[: max(1, warehouses // 10)]
+        tenth = scopes[: max(1, warehouses // 10)]
         # Streaming shows in fetch+parse (nothing kept); evaluate also keeps every violation it found.
         baseline["peak_heap_mib"] = peak_heap_mib(fetch_and_parse)
         baseline["peak_heap_mib_one_tenth_of_the_rows"] = peak_heap_mib(lambda: fetch_and_parse(tenth))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
+from django.apps import apps
 from django.utils import timezone
 
 from compliance_monitor.checks.models import WarehouseRule
@@ -27,4 +29,11 @@ def connect_to(server: FlexiServer, *, name: str = DEFAULT_NAME, company: str = 
         connection.save()
     WarehouseRule.objects.update(connection=connection)
     Job.objects.update(connection=connection)
+    ensure_original_reports()
     return connection
+
+
+def ensure_original_reports() -> None:
+    """The definition warehouse.product_types as its migration installs it (a flush removes the migration's row)."""
+    upgrade = importlib.import_module("compliance_monitor.checks.migrations.0007_original_reports_as_definition")
+    upgrade.install(apps, None)

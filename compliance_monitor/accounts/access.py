@@ -106,6 +106,25 @@ def visible_connection_rows(user: Any) -> QuerySet[Connection]:
     return within(user, Connection.objects.all(), "name")
 
 
+def preview_connection(user: Any, meant: list[str], name: str | None = None) -> Connection | None:
+    """Where ``user``'s preview of a check meant for connections ``meant`` (none: every company) reads: ``name``
+    when given (one they may see); for a user limited to some companies, the check's first connection of theirs
+    (or their first); otherwise None — as a run reads (the check's first connection, or the default). Http404 when
+    there is none they may use."""
+    visible = visible_connection_rows(user)
+    if name:
+        found = visible.filter(name=name).first()
+        if found is None:
+            raise Http404(f"no connection named {name!r}")
+        return found
+    if not is_limited(user):
+        return None
+    found = (visible.filter(name__in=meant) if meant else visible).order_by("name").first()
+    if found is None:
+        raise Http404("no connection of yours to preview on")
+    return found
+
+
 def visible_jobs(user: Any) -> QuerySet[Job]:
     """The jobs of the connections ``user`` may see (lists, and ``get_object_or_404(..., name=name)``)."""
     return within(user, Job.objects.all(), "connection__name")

@@ -9,10 +9,8 @@ class ChecksConfig(AppConfig):
     label = "checks"
 
     def ready(self) -> None:
+        # The original reports are the shipped definition warehouse.product_types (migration 0007), not code.
         from compliance_monitor.checks import registry
-        from compliance_monitor.checks.warehouse import WarehouseProductTypeCheck
-
-        registry.register(WarehouseProductTypeCheck())
 
         if settings.CM_DIAGNOSTIC_CHECKS:
             from compliance_monitor.checks import diagnostics

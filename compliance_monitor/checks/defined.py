@@ -10,25 +10,38 @@ understand. The predicate, the accessors and the message are compiled once per s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import structlog
 from django.core.exceptions import ValidationError
 
-from compliance_monitor.checks import concurrent
+from compliance_monitor.checks import concurrent, warehouse
 from compliance_monitor.checks.base import WHOLE_EVIDENCE, CheckContext, CheckOutcome, Violation
 from compliance_monitor.checks.definition import PLACEHOLDER, SCOPE_ALL_FIELD, TEMPLATE_FIELD, Definition
+from compliance_monitor.checks.models import ClassifyBy
 from compliance_monitor.checks.predicate import FieldType, PredicateError, RowError, Value, accessor
-from compliance_monitor.checks.warehouse import run_date
 from compliance_monitor.erp import catalog, properties, reads, sources
+from compliance_monitor.erp.connections import implied_connection
 from compliance_monitor.erp.flexi import ErpAuthError, ErpError, ErpRowCountChangedError
 from compliance_monitor.erp.models import Connection
 
 log = structlog.get_logger(__name__)
 MAX_EXAMPLES = 3
 PERIODS = "ucetni-obdobi"
+
+
+@dataclass(frozen=True)
+class ScopePlan:
+    """One scope to read: its code (results and alerts name it), what to ask the ERP for (a warehouse rule's id when
+    known), and, for a warehouse rule, its original report's name and its own placeholders."""
+
+    code: str
+    query: str = ""
+    report_name: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    rule: bool = False  # a warehouse rule's scope (its alerts say "3 misplaced products in warehouse X")
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,9 @@ class ScopeRead:
     identity: tuple[Value, ...]
     label: Value | None
     quantity: Value | None
-    message: tuple[str | Value, ...]  # literal pieces and values
+    unit: Value | None
+    group: Value | None
+    message: tuple[str | Value, ...]  # literal pieces and values; () = the original reports' "CODE (5ks)"
     detail: tuple[tuple[str, Value], ...]
     whole: bool
 
@@ -52,17 +67,26 @@ class ScopeRead:
         violations: list[Violation] = []
         examples: list[str] = []
         bad = count = 0
+        test, found = self.test, violations.append  # locals: a million rows a run
         for count, row in enumerate(rows, start=1):  # noqa: B007 — the count is the point
             try:
-                if self.test(row):
-                    violations.append(self.violation(row))
+                if test(row):
+                    found(self.violation(row))
             except RowError as exc:
                 bad += 1
                 if len(examples) < MAX_EXAMPLES:
-                    examples.append(f"row id {str(row.get('id'))[:20]}: {exc}")
+                    examples.append(f"{self.named(row)}: {exc}")
         if bad:
             return self.incomplete(f"{bad} of {count} rows could not be judged ({'; '.join(examples)})")
         return replace(self.outcome, violations=tuple(violations), rows_read=count, volume_guard=self.whole)
+
+    def named(self, row: dict[str, Any]) -> str:
+        """A row for people: its identity (the product code) when readable, else its id."""
+        try:
+            codes = "/".join(_text(value(row)) for value in self.identity)
+        except RowError:
+            codes = ""
+        return codes[:60] if codes.strip("/") else f"row id {str(row.get('id'))[:20]}"
 
     def violation(self, row: dict[str, Any]) -> Violation:
         codes = [_text(value(row)) for value in self.identity]
@@ -73,7 +97,9 @@ class ScopeRead:
             warehouse=self.outcome.warehouse,
             product_code="/".join(codes)[:100],
             product_name=_text(self.label(row))[:300] if self.label is not None else "",
+            goods_group=_text(self.group(row))[:100] if self.group is not None else "",
             quantity=float(quantity or 0.0),
+            unit=(_text(self.unit(row)).lower() or "ks")[:20] if self.unit is not None else "",
             detail={path: _text(value(row))[:200] for path, value in self.detail},
             text="".join(piece if isinstance(piece, str) else _text(piece(row)) for piece in self.message)[:500],
         )
@@ -88,6 +114,17 @@ class DefinedCheck:
     @property
     def name(self) -> str:
         return self.definition.name
+
+    def known_warehouses(self, connection: Connection | None) -> list[str] | None:
+        """The scopes a run may be limited to, when the definition names them (codes, or its warehouse rules' codes
+        and ids); None when only a run can tell (every warehouse of the catalog)."""
+        scope = self.definition.scope
+        if scope is None or not (scope.rules or scope.values):
+            return None
+        if not scope.rules:
+            return list(scope.values)
+        rules = warehouse.active_rules(connection or implied_connection())
+        return [rule.warehouse for rule in rules] + [rule.query for rule in rules]
 
     def run(self, context: CheckContext) -> list[CheckOutcome]:
         connection = context.erp()
@@ -112,38 +149,42 @@ class DefinedCheck:
             )
         fields = properties.fields_of(connection, definition.evidence, now=context.now)
         values = self.values(connection, context)
-        return [self.scope_read(code, fields, values) for code in scope_codes(definition, connection, context)]
+        return [self.scope_read(plan, fields, values) for plan in scope_plans(definition, connection, context)]
 
     def values(self, connection: Connection, context: CheckContext) -> dict[str, Any]:
         """The placeholders' values: the definition's parameters (a job's parameters of the same name win), the
         run's date, and the current accounting period when the definition uses it."""
         definition = self.definition
-        on = run_date(context)
+        on = warehouse.run_date(context)
         values = {
             **definition.parameters,
             **{k: v for k, v in context.parameters.items() if k in definition.parameters},
         }
         values["today"] = on
-        uses = PLACEHOLDER.findall(definition.filter + definition.predicate + definition.message)
+        uses = PLACEHOLDER.findall(" ".join([definition.filter, definition.predicate, *definition.request.values()]))
         if "period" in uses:
             values["period"] = current_period(connection, context, on)
         return values
 
-    def scope_read(self, code: str, fields: Mapping[str, FieldType], values: dict[str, Any]) -> ScopeRead:
+    def scope_read(self, plan: ScopePlan, fields: Mapping[str, FieldType], values: dict[str, Any]) -> ScopeRead:
         definition = self.definition
-        values = {**values, "scope": "" if code == WHOLE_EVIDENCE else code}
+        code = plan.code
+        values = {**values, **plan.values, "scope": "" if code == WHOLE_EVIDENCE else code}
         try:
             test = definition.compile(fields, values)
         except PredicateError as exc:
             raise ValidationError(f"check {definition.name!r}: predicate: {exc}") from None
         detail, includes = reads.detail_for(definition.evidence, [*sorted(test.fields), *definition.paths()])
-        request = reads.RowRequest(definition.evidence, _filter(definition, code, values), detail, includes)
+        request = reads.RowRequest(
+            definition.evidence, _filter(definition, code, values), detail, includes, _params(definition, plan, values)
+        )
         outcome = CheckOutcome(
             definition.name,
             code,
-            rows_label=f"{definition.evidence} rows",
+            report_name=plan.report_name,
+            rows_label=reads.rows_label(definition.evidence),
             version=self.version,
-            title=definition.title_in(),
+            title="" if plan.rule else definition.title_in(),  # a rule's result: the original reports' alert title
             thresholds=(definition.thresholds.critical, definition.thresholds.high, definition.thresholds.medium),
         )
         return ScopeRead(
@@ -153,10 +194,25 @@ class DefinedCheck:
             tuple(accessor(path, fields) for path in definition.identity),
             accessor(definition.label, fields) if definition.label else None,
             accessor(definition.quantity, fields) if definition.quantity else None,
+            accessor(definition.unit, fields) if definition.unit else None,
+            accessor(definition.group, fields) if definition.group else None,
             _message(definition, fields),
             tuple((path, accessor(path, fields)) for path in definition.detail),
             definition.read == "whole",
         )
+
+
+def scope_plans(definition: Definition, connection: Connection, context: CheckContext) -> list[ScopePlan]:
+    """The scopes to read: the connection's warehouse rules (``values: rules``), or :func:`scope_codes`."""
+    if definition.scope is not None and definition.scope.rules:
+        return [rule_plan(rule) for rule in warehouse.active_rules(connection, context.warehouses)]
+    return [ScopePlan(code, code) for code in scope_codes(definition, connection, context)]
+
+
+def rule_plan(rule: warehouse.Rule) -> ScopePlan:
+    by_type = rule.classify_by == ClassifyBy.PRODUCT_TYPE
+    values = {"allowed": sorted(rule.allowed), "by_type": by_type}
+    return ScopePlan(rule.warehouse, rule.query, rule.report_name, values, rule=True)
 
 
 def scope_codes(definition: Definition, connection: Connection, context: CheckContext) -> list[str]:
@@ -218,12 +274,30 @@ def _filter(definition: Definition, code: str, values: dict[str, Any]) -> str:
     parts = (
         [PLACEHOLDER.sub(lambda m: reads.literal(values[m.group(1)]), definition.filter)] if definition.filter else []
     )
-    if definition.scope is not None:
+    if definition.scope is not None and not definition.scope.parameter:
         parts.append(f"{definition.scope.field} = {reads.literal('code:' + code)}")
     return " and ".join(f"({part})" for part in parts) if len(parts) > 1 else "".join(parts)
 
 
+def _params(definition: Definition, plan: ScopePlan, values: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """More query parameters: the definition's ``request`` (placeholders as plain text) and a scope sent as one
+    (``sklad=5`` for a rule's known id, else ``sklad=code:X``)."""
+    found = [
+        (name, PLACEHOLDER.sub(lambda m: _plain(values[m.group(1)]), text)) for name, text in definition.request.items()
+    ]
+    if definition.scope is not None and definition.scope.parameter:
+        query = plan.query or plan.code
+        found.append((definition.scope.field, query if query.isdigit() else f"code:{query}"))
+    return tuple(found)
+
+
+def _plain(value: Any) -> str:
+    return ",".join(map(_plain, value)) if isinstance(value, list | tuple) else _text(value)
+
+
 def _message(definition: Definition, fields: Mapping[str, FieldType]) -> tuple[str | Value, ...]:
+    if not definition.message and definition.quantity:
+        return ()  # the original reports' format, "CODE (5ks)" (Violation.legacy_text)
     template = definition.message or " / ".join("{" + path + "}" for path in definition.identity)
     pieces: list[str | Value] = []
     at = 0

@@ -10,7 +10,15 @@ plain data back, so the YAML round trip is lossless. Field names are checked aga
 
 Placeholders: ``${today}`` (the run's date), ``${scope}`` (the scope's code), ``${period}`` (the current
 accounting period as a relation reference, ``code:2026``) and every name in ``parameters`` (defaults a job may
-override). In the filter a placeholder becomes a quoted Flexi literal, so a value can never change its shape.
+override); with ``scope: {…, values: rules}`` also ``${allowed}`` and ``${by_type}``, each warehouse rule's own
+(see :data:`RULE_PLACEHOLDERS`). In the filter a placeholder becomes a quoted Flexi literal, so a value can never
+change its shape; in ``request`` (more query parameters, e.g. ``datum: ${today}`` for ``stav-skladu-k-datu``) it is
+sent as plain text.
+
+A scope is a relation the filter narrows (``field: sklad``: ``sklad = 'code:X'``), or a request parameter
+(``parameter: sklad``: ``?sklad=code:X``, for evidences read one warehouse per request). Its values are codes, ``all``
+(every warehouse of the connection's catalog) or ``rules`` (the warehouses of the connection's warehouse rules, each
+with its allowed goods groups or product types and its original report's name: the original three reports).
 """
 
 from __future__ import annotations
@@ -34,12 +42,16 @@ BUILT_IN_PLACEHOLDERS = ("today", "scope", "period")
 LANGUAGES = ("en", "cs")
 READS = ("whole", "offenders")
 KEYS = (
-    *("name", "title", "description", "evidence", "filter", "parameters", "scope", "predicate", "identity"),
-    *("label", "quantity", "message", "detail", "thresholds", "owners", "connections", "read", "enabled"),
+    *("name", "title", "description", "evidence", "filter", "parameters", "request", "scope", "predicate"),
+    *("identity", "label", "quantity", "unit", "group", "message", "detail", "thresholds", "owners"),
+    *("connections", "read", "enabled"),
 )
 SAMPLE = {"today": date(2026, 1, 1), "scope": "SCOPE", "period": "code:2026"}  # for compiling before any run
 MAX_TEXT, MAX_LIST = 2000, 200
 SCOPE_ALL_FIELD = "sklad"  # "values: all" means every warehouse in the connection's catalog
+RULE_PLACEHOLDERS = {"allowed": ["SAMPLE"], "by_type": False}  # a warehouse rule's: its allowed values, its kind
+RESERVED_REQUEST = frozenset({"detail", "includes", "limit", "start", "order", "add-row-count", "filter"})
+REQUEST_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,39}$")
 
 
 class DefinitionError(ValueError):
@@ -53,7 +65,13 @@ class DefinitionError(ValueError):
 @dataclass(frozen=True)
 class Scope:
     field: str  # a relation of the evidence, e.g. "sklad": one result per value
-    values: tuple[str, ...] = ()  # codes; () = every warehouse in the connection's catalog
+    values: tuple[str, ...] = ()  # codes; () = every warehouse in the catalog (or in the rules)
+    parameter: bool = False  # sent as a request parameter (?sklad=code:X), not as a filter on the field
+    rules: bool = False  # the values are the connection's warehouse rules
+
+    def to_data(self) -> dict[str, Any]:
+        values: Any = "rules" if self.rules else list(self.values) or "all"
+        return {"parameter" if self.parameter else "field": self.field, "values": values}
 
 
 @dataclass(frozen=True)
@@ -81,12 +99,15 @@ class Definition:
     scope: Scope | None = None
     label: str = ""  # the field naming a violation for people, e.g. cenik.nazev
     quantity: str = ""  # a numeric field kept with each violation, e.g. stavMJ
-    message: str = ""  # per violation, e.g. "{cenik.kod} ({stavMJ}ks)"; blank: the identity
+    unit: str = ""  # the quantity's unit, e.g. mj1.kod (shown lower-case, "ks" when blank)
+    group: str = ""  # the goods group a violation belongs to, for people, e.g. skupZboz.kod
+    message: str = ""  # per violation, e.g. "{cenik.kod} ({stavMJ}ks)"; blank: "CODE (5ks)" with a quantity, else CODE
     detail: tuple[str, ...] = ()  # more fields to read and keep with each violation
     thresholds: Thresholds = Thresholds()
     owners: tuple[str, ...] = ()
     connections: tuple[str, ...] = ()  # () = every connection
     read: Literal["whole", "offenders"] = "whole"  # the read covers a whole scope (volume-guarded), or offenders only
+    request: dict[str, str] = field(default_factory=dict)  # more query parameters, e.g. {"datum": "${today}"}
     enabled: bool = True
 
     def title_in(self, language: str = "en") -> str:
@@ -94,14 +115,16 @@ class Definition:
 
     def placeholders(self, parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """What ``${name}`` may stand for: the built-ins (sample values before a run) and the parameters."""
-        return {**SAMPLE, **self.parameters, **(parameters or {})}
+        rules = RULE_PLACEHOLDERS if self.scope is not None and self.scope.rules else {}
+        return {**SAMPLE, **rules, **self.parameters, **(parameters or {})}
 
     def compile(self, fields: Mapping[str, FieldType], values: Mapping[str, Any]) -> Predicate:
         return compile_predicate(self.predicate, fields, values)
 
     def paths(self) -> list[str]:
         """Every field path a run reads, in a stable order."""
-        used = [*self.identity, self.label, self.quantity, *template_fields(self.message), *self.detail]
+        used = [*self.identity, self.label, self.quantity, self.unit, self.group, *template_fields(self.message)]
+        used += self.detail
         return list(dict.fromkeys(path for path in used if path))
 
     def to_data(self) -> dict[str, Any]:
@@ -112,10 +135,11 @@ class Definition:
         data["evidence"] = self.evidence
         data |= {"filter": self.filter} if self.filter else {}
         data |= {"parameters": dict(self.parameters)} if self.parameters else {}
-        if self.scope is not None:
-            data["scope"] = {"field": self.scope.field, "values": list(self.scope.values) or "all"}
+        data |= {"request": dict(self.request)} if self.request else {}
+        data |= {"scope": self.scope.to_data()} if self.scope is not None else {}
         data |= {"predicate": self.predicate, "identity": list(self.identity)}
-        data |= {key: getattr(self, key) for key in ("label", "quantity", "message") if getattr(self, key)}
+        texts = ("label", "quantity", "unit", "group", "message")
+        data |= {key: getattr(self, key) for key in texts if getattr(self, key)}
         data |= {"detail": list(self.detail)} if self.detail else {}
         if self.thresholds != Thresholds():
             data["thresholds"] = {"critical": self.thresholds.critical, "high": self.thresholds.high}
@@ -169,13 +193,14 @@ class _Reader:
             "filter": self.text("filter"),
             "parameters": self.parameters(),
             "scope": self.scope(),
-            **{key: self.path(key) for key in ("label", "quantity")},
+            **{key: self.path(key) for key in ("label", "quantity", "unit", "group")},
             "message": self.text("message"),
             "detail": tuple(self.paths("detail")),
             "thresholds": self.thresholds(),
             "owners": tuple(self.strings("owners", pattern=re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"))),
             "connections": tuple(self.strings("connections", pattern=re.compile(r"^[-a-zA-Z0-9_]+$"))),
             "read": self.choice("read", READS, "whole"),
+            "request": self.request(),
             "enabled": self.flag("enabled", True),
         }
         return Definition(name, title, evidence, predicate, tuple(identity), **values)
@@ -264,25 +289,47 @@ class _Reader:
         value = self.data.get("scope")
         if value is None:
             return None
-        if not isinstance(value, Mapping) or set(value) - {"field", "values"} or "field" not in value:
-            self.fail("scope", "must be {field: <relation, e.g. sklad>, values: [codes] or all}")
+        keys = set(value) if isinstance(value, Mapping) else set()
+        if (
+            not isinstance(value, Mapping)
+            or keys - {"field", "parameter", "values"}
+            or len(keys & {"field", "parameter"}) != 1
+        ):
+            self.fail("scope", "must be {field: <relation, e.g. sklad>, values: [codes], all or rules} (or parameter:)")
             return None
-        field_name = value["field"]
+        parameter = "parameter" in value
+        field_name = value["parameter" if parameter else "field"]
         if not isinstance(field_name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", field_name):
             self.fail("scope", "field must be a field name, e.g. sklad")
             return None
         values = value.get("values", "all")
-        if values == "all":
+        if values in ("all", "rules"):
             if field_name != SCOPE_ALL_FIELD:
-                self.fail("scope", f"values: all takes the warehouses of the catalog: only for field {SCOPE_ALL_FIELD}")
-            return Scope(field_name)
+                kind = "parameter" if parameter else "field"
+                self.fail("scope", f"values: {values} takes warehouses: only for {kind} {SCOPE_ALL_FIELD}")
+            return Scope(field_name, parameter=parameter, rules=values == "rules")
         sub: dict[str, list[str]] = {}
         codes = _Reader({"values": values}, sub).strings("values", required=True)
         for problem in sub.get("values", []):
             self.fail("scope", f"values {problem}")
         if any(not code or len(code) > 64 for code in codes):
             self.fail("scope", "values must be codes of at most 64 characters")
-        return Scope(field_name, tuple(codes))
+        return Scope(field_name, tuple(codes), parameter=parameter)
+
+    def request(self) -> dict[str, str]:
+        value = self.data.get("request") or {}
+        if not isinstance(value, Mapping):
+            self.fail("request", "must be a mapping of query parameter names to values, e.g. {datum: ${today}}")
+            return {}
+        found: dict[str, str] = {}
+        for name, text in value.items():
+            if not isinstance(name, str) or not REQUEST_NAME.match(name) or name in RESERVED_REQUEST:
+                self.fail("request", f"{str(name)[:40]!r} is not a query parameter a check may set")
+            elif isinstance(text, bool) or not isinstance(text, str | int | float) or len(str(text)) > 200:
+                self.fail("request", f"{name}: the value must be text or a number of at most 200 characters")
+            else:
+                found[name] = str(text)
+        return found
 
     def thresholds(self) -> Thresholds:
         value = self.data.get("thresholds")
@@ -328,7 +375,8 @@ def _check_fields(found: Definition, fields_of: FieldsOf, errors: dict[str, list
         found.compile(fields, found.placeholders())
     except PredicateError as exc:
         errors["predicate"] = [str(exc)]
-    for key, paths in (("identity", found.identity), ("label", [found.label]), ("quantity", [found.quantity])):
+    singles = [(key, [getattr(found, key)]) for key in ("label", "quantity", "unit", "group")]
+    for key, paths in (("identity", found.identity), *singles):
         for path in filter(None, paths):
             _check_path(key, path, fields, errors)
     for path in template_fields(found.message):
@@ -337,12 +385,17 @@ def _check_fields(found: Definition, fields_of: FieldsOf, errors: dict[str, list
         _check_path("detail", path, fields, errors)
     if found.quantity and fields.get(found.quantity) not in ("numeric", "integer"):
         errors.setdefault("quantity", []).append(f"{found.quantity!r} is not a numeric field of {found.evidence}")
-    if found.scope is not None and fields.get(found.scope.field) != "relation":
-        errors.setdefault("scope", []).append(f"{found.scope.field!r} is not a relation of {found.evidence}")
-    for name in PLACEHOLDER.findall(found.filter):
-        if name not in found.placeholders():
-            known = ", ".join(sorted(found.placeholders()))
-            errors.setdefault("filter", []).append(f"unknown placeholder ${{{name}}} (known: {known})")
+    scope = found.scope
+    if scope is not None and not scope.parameter and fields.get(scope.field) != "relation":
+        errors.setdefault("scope", []).append(f"{scope.field!r} is not a relation of {found.evidence}")
+    if scope is not None and scope.rules and set(found.parameters) & set(RULE_PLACEHOLDERS):
+        taken = ", ".join(sorted(set(found.parameters) & set(RULE_PLACEHOLDERS)))
+        errors.setdefault("parameters", []).append(f"{taken}: given by each warehouse rule; choose another name")
+    for key, text in (("filter", found.filter), *(("request", value) for value in found.request.values())):
+        for name in PLACEHOLDER.findall(text):
+            if name not in found.placeholders():
+                known = ", ".join(sorted(found.placeholders()))
+                errors.setdefault(key, []).append(f"unknown placeholder ${{{name}}} (known: {known})")
     problem = filter_shape_problem(found.filter)
     if problem:
         errors.setdefault("filter", []).append(problem)

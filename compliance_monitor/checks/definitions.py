@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 from django.apps import apps
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from compliance_monitor.checks import registry
@@ -90,24 +90,33 @@ def create(data: Any, *, now: datetime, by: str = "", shipped: bool = False) -> 
     return store(validate(data, now=now), now=now, by=by, shipped=shipped)
 
 
+def taken(name: str) -> bool:
+    return CheckDefinition.objects.filter(name=name).exists()
+
+
 def store(definition: Definition, *, now: datetime, by: str = "", shipped: bool = False) -> CheckDefinition:
     """A validated definition, stored as version 1 — or, for a name deleted before, the version after its last
     (results keep pointing at the versions they ran)."""
-    if CheckDefinition.objects.filter(name=definition.name).exists():
+    if taken(definition.name):
         raise DefinitionError({"name": [f"a check named {definition.name!r} exists already: change that one"]})
     last = CheckDefinitionVersion.objects.filter(name=definition.name).aggregate(last=Max("version"))["last"] or 0
-    with transaction.atomic():
-        stored = CheckDefinition.objects.create(
-            name=definition.name,
-            version=last + 1,
-            spec=definition.to_data(),
-            enabled=definition.enabled,
-            shipped=shipped,
-            created_at=now,
-            updated_at=now,
-            updated_by=by,
-        )
-        _keep_version(stored, now, by)
+    try:
+        with transaction.atomic():
+            stored = CheckDefinition.objects.create(
+                name=definition.name,
+                version=last + 1,
+                spec=definition.to_data(),
+                enabled=definition.enabled,
+                shipped=shipped,
+                created_at=now,
+                updated_at=now,
+                updated_by=by,
+            )
+            _keep_version(stored, now, by)
+    except IntegrityError:  # created at the same moment by someone else
+        raise DefinitionError(
+            {"name": [f"a check named {definition.name!r} exists already: change that one"]}
+        ) from None
     log.info("check_definition_created", check=stored.name, version=stored.version, by=by)
     return stored
 
@@ -115,16 +124,18 @@ def store(definition: Definition, *, now: datetime, by: str = "", shipped: bool 
 def update(stored: CheckDefinition, changes: Mapping[str, Any], *, now: datetime, by: str = "") -> CheckDefinition:
     """Apply ``changes`` (fields of the definition; ``None`` removes one); a change makes a new version, the same
     content does not. The name cannot change (jobs and alerts refer to it)."""
-    data = {**stored.spec, **changes}
-    data = {key: value for key, value in data.items() if value is not None}
-    if data.get("name") != stored.name:
-        raise DefinitionError({"name": ["cannot be changed (jobs and alerts refer to it): create a new check"]})
-    definition = validate(data, now=now)
-    spec = definition.to_data()
-    if spec == stored.spec:
-        return stored
     with transaction.atomic():
-        locked = CheckDefinition.objects.select_for_update().get(pk=stored.pk)
+        locked = CheckDefinition.objects.select_for_update().filter(pk=stored.pk).first()  # the latest version
+        if locked is None:
+            raise DefinitionNotFoundError(f"no check definition named {stored.name!r} (deleted meanwhile)")
+        data = {**locked.spec, **changes}
+        data = {key: value for key, value in data.items() if value is not None}
+        if data.get("name") != locked.name:
+            raise DefinitionError({"name": ["cannot be changed (jobs and alerts refer to it): create a new check"]})
+        definition = validate(data, now=now)
+        spec = definition.to_data()
+        if spec == locked.spec:
+            return locked
         locked.version += 1
         locked.spec, locked.enabled, locked.updated_at, locked.updated_by = spec, definition.enabled, now, by
         locked.save()

@@ -14,11 +14,11 @@ The syntax is a subset of CEL's (``&&``, ``||``, ``!``, ``in``, string and numbe
     or     := and (('||' | 'or') and)*
     and    := unary (('&&' | 'and') unary)*
     unary  := ('!' | 'not') unary | test
-    test   := sum (('<' | '<=' | '>' | '>=' | '==' | '!=') sum | ['not'] 'in' list | 'is' ['not'] 'null')?
+    test   := sum (('<' | '<=' | '>' | '>=' | '==' | '!=') sum | ['not'] 'in' items | 'is' ['not'] 'null')?
     sum    := atom (('+' | '-') atom)*
     atom   := NUMBER | STRING | 'true' | 'false' | 'null' | '${' NAME '}' | path | '(' expr ')' | '-' atom
     path   := NAME ('.' NAME)?          -- a field, or a field of a relation (skupZboz.id, cenik.typZasobyK)
-    list   := '[' (constant (',' constant)*)? ']'
+    items  := '[' (constant (',' constant)*)? ']' | '${' NAME '}'   -- a placeholder standing for a list
 
 It is never Python: there is no ``eval``, ``exec`` or ``compile()`` here. :func:`compile_predicate` tokenizes and
 parses the text, checks every field against the evidence's fields (their ``/properties`` types) and every
@@ -92,6 +92,7 @@ class _Node:
     kind: Kind
     offset: int
     constant: bool = False
+    number_field: str = ""  # a plain number field: comparisons read it without a call between (the hot path)
 
 
 def compile_predicate(
@@ -103,7 +104,9 @@ def compile_predicate(
     if parser.peek().kind != "end":
         parser.fail(f"unexpected {parser.peek().text!r}")
     test = node.value
-    return Predicate(source, frozenset(parser.used), lambda row: bool(test(row)))
+    if node.kind != "bool":  # a bare field or constant: its truth, as a yes/no
+        return Predicate(source, frozenset(parser.used), lambda row: bool(test(row)))
+    return Predicate(source, frozenset(parser.used), test)
 
 
 def _tokenize(source: str) -> list[_Token]:
@@ -157,7 +160,11 @@ class _Parser:
         while self.peek().text == op:
             self.take()
             right = operand()
-            node = _Node(join(node.value, right.value), "bool", node.offset)
+            if node.constant:  # e.g. a rule's ${by_type}: decided once per scope, not per row
+                decided = bool(node.value({})) == (op == "||")
+                node = _constant(op == "||", node.offset) if decided else right
+            else:  # a constant on the right is still evaluated after the left (which may be a data error)
+                node = _Node(join(node.value, right.value), "bool", node.offset)
         return node
 
     def _unary(self) -> _Node:
@@ -165,7 +172,10 @@ class _Parser:
         if token.text in ("!", "not") and not (token.text == "not" and self.peek(1).text == "in"):
             self.take()
             self.deeper(token.offset)
-            inner = self._unary().value
+            operand = self._unary()
+            if operand.constant:
+                return _constant(not operand.value({}), token.offset)
+            inner = operand.value
             return _Node(lambda r: not inner(r), "bool", token.offset)
         return self._test()
 
@@ -182,7 +192,7 @@ class _Parser:
                 self.fail(
                     "use a field of the relation (e.g. sklad.kod) with 'in', not the relation itself", token.offset
                 )
-            return _membership(left, self._list(), negate)
+            return _membership(left, self._items(), negate)
         if token.text == "is":
             self.take()
             negate = self.peek().text == "not"
@@ -227,11 +237,17 @@ class _Parser:
         self.fail(f"unexpected {token.text!r}", token.offset)
 
     def _placeholder(self, token: _Token) -> _Node:
+        value = self._value_of(token)
+        if isinstance(value, list | tuple):
+            self.fail(f"{token.text} is a list: use it after 'in'", token.offset)
+        return _constant(value, token.offset)
+
+    def _value_of(self, token: _Token) -> Any:
         name = token.text[2:-1]
         if name not in self.parameters:
             known = ", ".join(sorted(self.parameters)) or "none"
             self.fail(f"unknown placeholder ${{{name}}} (known: {known})", token.offset)
-        return _constant(self.parameters[name], token.offset)
+        return self.parameters[name]
 
     def _name(self, token: _Token) -> _Node:
         if token.text in ("true", "false"):
@@ -254,7 +270,18 @@ class _Parser:
             return _Node(_relation_field(field, part.text), "text", token.offset)  # relation fields are text
         self.used.add(field)
         kind = "relation" if self.fields[field] == "relation" else KIND_OF_FIELD.get(self.fields[field], "text")
-        return _Node(_accessor(field, self.fields[field]), kind, token.offset)
+        number = field if kind == "number" else ""
+        return _Node(_accessor(field, self.fields[field]), kind, token.offset, number_field=number)
+
+    def _items(self) -> list[Any]:
+        """A list of constants, or a placeholder standing for one (``in ${allowed}``)."""
+        if self.peek().kind != "placeholder":
+            return self._list()
+        token = self.take()
+        value = self._value_of(token)
+        if not isinstance(value, list | tuple):
+            self.fail(f"{token.text} is not a list: 'in' needs one", token.offset)
+        return list(value)
 
     def _list(self) -> list[Any]:
         self.take("[")
@@ -310,7 +337,7 @@ def _compare(token: _Token, left: _Node, right: _Node, parser: _Parser) -> _Node
         return _Node(lambda r: op(f(r), g(r)), "bool", left.offset)
     order = ORDERING[token.text]
     if left.kind == right.kind == "number":  # a number field is never empty (it raises instead): the hot path
-        return _Node(lambda r: order(f(r), g(r)), "bool", left.offset)
+        return _Node(_numbers(token.text, left, right), "bool", left.offset)
 
     def ordered(row: Row) -> bool:
         a, b = f(row), g(row)
@@ -322,6 +349,34 @@ def _compare(token: _Token, left: _Node, right: _Node, parser: _Parser) -> _Node
             raise RowError(f"'{token.text}' at column {token.offset + 1} cannot order {a!r} and {b!r}") from None
 
     return _Node(ordered, "bool", left.offset)
+
+
+# Comparisons of numbers, made per shape so a row pays one closure and one float() per field (a million rows a run).
+FIELD_CONSTANT: dict[str, Callable[[str, float], Value]] = {
+    "<": lambda a, c: lambda r: _number(r, a) < c,
+    "<=": lambda a, c: lambda r: _number(r, a) <= c,
+    ">": lambda a, c: lambda r: _number(r, a) > c,
+    ">=": lambda a, c: lambda r: _number(r, a) >= c,
+}
+FIELD_FIELD: dict[str, Callable[[str, str], Value]] = {
+    "<": lambda a, b: lambda r: _number(r, a) < _number(r, b),
+    "<=": lambda a, b: lambda r: _number(r, a) <= _number(r, b),
+    ">": lambda a, b: lambda r: _number(r, a) > _number(r, b),
+    ">=": lambda a, b: lambda r: _number(r, a) >= _number(r, b),
+}
+MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _numbers(op: str, left: _Node, right: _Node) -> Value:
+    """``left op right`` over numbers: a field against a constant or another field without intermediate calls."""
+    if left.number_field and right.number_field:
+        return FIELD_FIELD[op](left.number_field, right.number_field)
+    if left.number_field and right.constant:
+        return FIELD_CONSTANT[op](left.number_field, right.value({}))
+    if right.number_field and left.constant:
+        return FIELD_CONSTANT[MIRRORED[op]](right.number_field, left.value({}))
+    order, f, g = ORDERING[op], left.value, right.value
+    return lambda r: order(f(r), g(r))
 
 
 def _dates(node: _Node, other: _Node, parser: _Parser) -> _Node:
@@ -413,7 +468,8 @@ def _relation_field(field: str, part: str) -> Value:
         record = _related(row.get(field))
         if record and part not in record:
             raise RowError(f"field {field}.{part} is missing from the ERP's answer")
-        return record.get(part)
+        found = record.get(part)
+        return found if found is None or type(found) is str else str(found)  # native JSON ids: 3 → "3"
 
     return value
 

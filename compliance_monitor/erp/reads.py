@@ -22,6 +22,7 @@ class RowRequest:
     filter: str = ""  # Flexi filter syntax, sent as the parenthesised path segment
     detail: str = "summary"
     includes: str = ""
+    extra: tuple[tuple[str, str], ...] = ()  # more query parameters: stav-skladu-k-datu's sklad and datum
 
     def path(self) -> str:
         if not self.filter:
@@ -29,7 +30,15 @@ class RowRequest:
         return f"{self.evidence}/({quote(self.filter, safe='')}).json"
 
     def params(self) -> dict[str, str]:
-        return {"detail": self.detail, **({"includes": self.includes} if self.includes else {})}
+        return {**dict(self.extra), "detail": self.detail, **({"includes": self.includes} if self.includes else {})}
+
+
+ROWS_LABELS = {"stav-skladu-k-datu": "stock rows", "skladova-karta": "stock cards", "cenik": "product cards"}
+
+
+def rows_label(evidence: str) -> str:
+    """What one row of the evidence is, for people (volume notes): "stock rows"."""
+    return ROWS_LABELS.get(evidence, f"{evidence} rows")
 
 
 def detail_for(evidence: str, paths: Iterable[str]) -> tuple[str, str]:

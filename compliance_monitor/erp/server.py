@@ -104,6 +104,7 @@ class FlexiState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False, repr=False)  # notified when a request arrives or is answered
     today: date | None = None  # the current period and invoice dates; None: date.today() at each request
+    stock_slot: int = 0  # added to the stock date's ordinal: the in-process demo's drift (erp/sources.py)
     matches: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # filter → matching row indexes
 
     def __post_init__(self) -> None:
@@ -349,7 +350,10 @@ def _stock(state: FlexiState, company: Company, params: dict[str, str]) -> dict[
     rows = []
     for index in range(start, min(sent, start + limit + data.oversize)):
         row = synthetic.render(
-            warehouse, company.row(warehouse, index, on.toordinal()), expanded=expanded, typing=state.typing
+            warehouse,
+            company.row(warehouse, index, on.toordinal() + state.stock_slot),
+            expanded=expanded,
+            typing=state.typing,
         )
         row.update(data.values.get((warehouse.code, index), {}))
         rows.append(row)

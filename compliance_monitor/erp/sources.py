@@ -47,7 +47,7 @@ class DemoSource:
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
         """Any evidence the local Flexi-format server serves, answered in-process by the same code (no HTTP) and
         proven whole by the same :class:`Pager` as a real read."""
-        state = server.FlexiState(self.company, today=self.today)
+        state = server.FlexiState(self.company, today=self.today, stock_slot=self.slot)
         path, pager = f"/c/{self.company.code}/{request.path()}", Pager(DEMO_PAGE_SIZE, DEMO_MAX_ROWS)
         while True:
             params = {**request.params(), "limit": str(pager.limit), "start": str(pager.start), "order": "id"}

@@ -209,9 +209,10 @@ def _validate_known_warehouses(job: Job, warehouses: list[str]) -> None:
     """An unknown warehouse is refused before the run, by the checks that know their warehouses."""
     for name in job.checks:
         known = getattr(registry.get(name), "known_warehouses", None)
-        if known is None:
+        codes = known(job.connection) if known is not None else None
+        if codes is None:
             continue
-        unknown = sorted(set(warehouses) - set(known(job.connection)))
+        unknown = sorted(set(warehouses) - set(codes))
         if unknown:
             raise ValidationError(f"unknown warehouse(s) {', '.join(unknown)} for check {name}")
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from compliance_monitor.alerts.models import Alert, AlertEvent, AlertType, EventKind
+from compliance_monitor.checks.models import CheckDefinition
 from compliance_monitor.notifications import messages
 from compliance_monitor.notifications.models import Delivery, DeliveryStatus, MaintenanceWindow, Recipient
 
@@ -35,7 +36,8 @@ def recipients_for(alert: Alert, reason: str) -> list[Recipient]:
         if reason == ESCALATION:
             chosen = [r for r in active if r.is_escalation_contact]
         elif alert.type == AlertType.COMPLIANCE_VIOLATION:
-            chosen = [r for r in active if manages(r, alert)]
+            owners = check_owners(alert.check_name)
+            chosen = [r for r in active if manages(r, alert) or (r.email and r.email.lower() in owners)]
         else:
             chosen = administrators
     except (TypeError, AttributeError) as exc:  # a malformed recipient configuration
@@ -45,6 +47,17 @@ def recipients_for(alert: Alert, reason: str) -> list[Recipient]:
         log.warning("no_recipient_configured", alert=alert.pk, warehouse=alert.warehouse, reason=reason)
         return administrators
     return chosen
+
+
+def check_owners(check: str) -> set[str]:
+    """The e-mail addresses a check definition names as its ``owners``: recipients with one of them hear about
+    its alerts besides the warehouse's managers (an address no recipient has is logged, not dropped silently)."""
+    found = CheckDefinition.objects.filter(name=check).values_list("spec", flat=True).first() if check else None
+    owners = {str(email).lower() for email in (found or {}).get("owners", [])}
+    known = {email.lower() for email in Recipient.objects.filter(active=True).values_list("email", flat=True)}
+    if owners - known:
+        log.warning("check_owner_not_a_recipient", check=check, owners=sorted(owners - known))
+    return owners
 
 
 def manages(recipient: Recipient, alert: Alert) -> bool:

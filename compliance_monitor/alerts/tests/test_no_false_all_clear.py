@@ -20,7 +20,7 @@ from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
 from compliance_monitor.jobs import runner, services
 from compliance_monitor.jobs.models import Execution, Job, Status
-from tests.erp_connection import connect_to
+from tests.erp_connection import connect_to, ensure_original_reports
 
 # The runner's heartbeat thread writes through its own connection: these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,6 +40,7 @@ def erp() -> Iterator[FlexiServer]:
 @pytest.fixture
 def job(transactional_db: None, erp: FlexiServer) -> Job:
     ensure_default_rules(WarehouseRule)  # the three original reports (a flush removed the migration's rows)
+    ensure_original_reports()
     job = services.create_job(now=T0, name="stock", cron="0 * * * *", checks=[CHECK_NAME], max_retries=0)
     connect_to(erp, page_size=7)
     job.refresh_from_db()
@@ -135,7 +136,9 @@ def test_item_2_a_nan_quantity_makes_only_its_scope_incomplete_and_never_reaches
     execution = run(0)
 
     assert execution.status == Status.FAILED and execution.error_type == "IncompleteRead"
-    assert result(execution, "ZBOZI").error == "ZBOZI: product ZBO00004: field stavMJ is 'NaN', not a finite number"
+    assert result(execution, "ZBOZI").error == (
+        "ZBOZI: 1 of 40 rows could not be judged (ZBO00004: field stavMJ is 'NaN', not a finite number)"
+    )
     assert result(execution, "MATERIAL").status == ResultStatus.VIOLATED
     assert compliance("MATERIAL") is not None, "the other warehouses are still evaluated and alerted"
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Body, Router, Schema, Status
 from ninja.errors import HttpError
@@ -143,6 +143,8 @@ def update_check(request: HttpRequest, name: str, body: Body[dict[str, Any]]) ->
         return out(definitions.update(stored, body, now=timezone.now(), by=by))
     except DefinitionError as exc:
         raise invalid(exc) from None
+    except definitions.DefinitionNotFoundError as exc:  # deleted meanwhile
+        raise HttpError(404, str(exc)) from None
 
 
 @router.delete("/{name}", response={204: None, **ERRORS}, summary="Remove a check definition")
@@ -164,16 +166,10 @@ def preview_check(request: HttpRequest, name: str, connection: str | None = None
     actor(request, Role.OPERATOR)
     stored = stored_or_404(request, name)
     data = {**stored.spec, **_changes(request), "name": stored.name}
-    visible = access.visible_connection_rows(request.user)
-    meant = definitions.connections_of(data)
-    if connection:
-        target = visible.filter(name=connection).first()
-    else:  # the definition's first connection the user may see; for every company: the user's first
-        target = (visible.filter(name__in=meant) if meant else visible).order_by("name").first()
-        if target is not None and not access.is_limited(request.user) and not meant:
-            target = None  # unlimited: the installation's default connection, as a run would read
-    if (connection or access.is_limited(request.user)) and target is None:
-        raise HttpError(404, f"no connection named {connection or ', '.join(meant)!r}")
+    try:
+        target = access.preview_connection(request.user, definitions.connections_of(data), connection)
+    except Http404 as exc:
+        raise HttpError(404, str(exc)) from None
     try:
         definition = definitions.validate(data, now=timezone.now())
         return definitions.preview(definition, now=timezone.now(), connection=target)

@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.core.management.base import CommandError as BaseCommandError
 from django.test import override_settings
 
+from compliance_monitor.checks import registry
 from compliance_monitor.checks.base import CheckContext, OutcomeStatus
-from compliance_monitor.checks.warehouse import WarehouseProductTypeCheck
+from compliance_monitor.checks.warehouse import CHECK_NAME
 from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
 from tests.erp_connection import connect_to
@@ -49,7 +50,7 @@ def _rules_read_the_server(db: None, erp: FlexiServer) -> None:
 def test_the_check_reads_each_configured_warehouse_from_the_erp(db: None, erp: FlexiServer) -> None:
     context = CheckContext(uuid.uuid4(), "job", NOW, {"date": "2026-03-02"})
 
-    outcomes = {o.warehouse: o for o in WarehouseProductTypeCheck().run(context)}
+    outcomes = {o.warehouse: o for o in registry.get(CHECK_NAME).run(context)}
 
     assert set(outcomes) == {"MATERIAL", "ZBOZI", "POLOTOVARY"}
     for code, allowed in (("MATERIAL", {"3"}), ("ZBOZI", {"8", "1"}), ("POLOTOVARY", {"7"})):
@@ -59,7 +60,7 @@ def test_the_check_reads_each_configured_warehouse_from_the_erp(db: None, erp: F
 
 def test_wrong_credentials_make_every_warehouse_incomplete_asking_the_erp_once(db: None, erp: FlexiServer) -> None:
     erp.set_faults(status=401)
-    outcomes = WarehouseProductTypeCheck().run(CheckContext(uuid.uuid4(), "job", NOW))
+    outcomes = registry.get(CHECK_NAME).run(CheckContext(uuid.uuid4(), "job", NOW))
 
     assert [o.status for o in outcomes] == [OutcomeStatus.ERROR] * 3 and erp.state.requests == 1
     assert all("rejected the credentials" in o.error for o in outcomes)
@@ -92,7 +93,7 @@ def test_a_refused_warehouse_is_incomplete_and_the_others_are_still_evaluated(db
     erp.set_faults(status=403, remaining=1)  # the first warehouse asked (MATERIAL) is refused
     context = CheckContext(uuid.uuid4(), "job", NOW, {"date": "2026-03-02"})
 
-    outcomes = {o.warehouse: o for o in WarehouseProductTypeCheck().run(context)}
+    outcomes = {o.warehouse: o for o in registry.get(CHECK_NAME).run(context)}
 
     assert outcomes["MATERIAL"].status == OutcomeStatus.ERROR and "HTTP 403" in outcomes["MATERIAL"].error
     assert outcomes["MATERIAL"].error.startswith("MATERIAL: ") and not outcomes["MATERIAL"].is_success

@@ -17,16 +17,16 @@ from django.db import connection as db_connection
 from django.test import override_settings
 from django.utils import timezone
 
-from compliance_monitor.checks import concurrent
+from compliance_monitor.checks import concurrent, defined, registry
 from compliance_monitor.checks.base import CheckContext, CheckOutcome, OutcomeStatus, partial_outcomes
 from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
-from compliance_monitor.checks.warehouse import Rule, WarehouseProductTypeCheck, read_scope
+from compliance_monitor.checks.warehouse import CHECK_NAME, Rule
 from compliance_monitor.erp import slots
 from compliance_monitor.erp.flexi import StockRow
 from compliance_monitor.erp.models import Connection, RequestSlot
 from compliance_monitor.erp.server import FlexiServer, FlexiState
-from compliance_monitor.erp.sources import DemoSource
 from compliance_monitor.erp.synthetic import Company
+from tests.erp_connection import ensure_original_reports
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WAREHOUSES, ROWS, PAGE, LIMIT = 8, 30, 10, 3  # 3 pages a warehouse, 24 pages a run
@@ -59,12 +59,13 @@ def connect(server: FlexiServer, *, limit: int = LIMIT) -> Connection:
         WarehouseRule.objects.create(
             connection=erp, warehouse_code=warehouse.code, warehouse_id=warehouse.id, allowed=[warehouse.home_group]
         )
+    ensure_original_reports()
     return erp
 
 
 def run(erp: Connection) -> list[CheckOutcome]:
     context = CheckContext(uuid.uuid4(), "job", NOW, {"date": "2026-03-02"}, connection=erp)
-    return WarehouseProductTypeCheck().run(context)
+    return registry.get(CHECK_NAME).run(context)
 
 
 def one_at_a_time(erp: Connection, server: FlexiServer) -> list[CheckOutcome]:
@@ -232,15 +233,16 @@ def test_a_stop_mid_run_keeps_the_warehouses_read_whole_and_releases_the_slots(
     done: list[str] = []
     stopped: list[tuple[float, int]] = []
 
-    def read_then_stop_after_two(rule: Rule, source: Any, on: date) -> CheckOutcome:
-        outcome = read_scope(rule, source, on)
-        done.append(rule.warehouse)
+    def read_then_stop_after_two(scope: defined.ScopeRead, source: Any) -> CheckOutcome:
+        outcome = read_scope(scope, source)
+        done.append(scope.outcome.warehouse)
         if len(done) == 2:
             stopped.append((time.monotonic(), server.state.requests))
             signal.pthread_kill(soft_time_limit.ident or 0, signal.SIGUSR1)
         return outcome
 
-    monkeypatch.setattr("compliance_monitor.checks.warehouse.read_scope", read_then_stop_after_two)
+    read_scope = defined.read_scope
+    monkeypatch.setattr("compliance_monitor.checks.defined.read_scope", read_then_stop_after_two)
     halted: list[int] = []  # requests asked when the run's thread acted on the signal (the stop itself)
     halt = concurrent.ConcurrentRead._halt
 
@@ -325,9 +327,8 @@ def test_the_demo_company_is_read_in_process_without_claiming_slots(db: None) ->
 
     outcomes = run(demo)
 
-    models = WarehouseRule.objects.filter(connection=demo)
-    assert outcomes == [read_scope(Rule.of(model), DemoSource(NOW), date(2026, 3, 2)) for model in models]
-    assert [o.rows_read for o in outcomes] == [40, 40, 40]
+    assert [o.warehouse for o in outcomes] == ["MATERIAL", "POLOTOVARY", "ZBOZI"]  # the rules' order
+    assert [o.rows_read for o in outcomes] == [40, 40, 40] and any(o.violations for o in outcomes)
     assert not RequestSlot.objects.filter(connection=demo).exists()
 
 
@@ -350,6 +351,12 @@ class ListSource:
 
 
 RULES = [Rule(code, code, "", ClassifyBy.GOODS_GROUP, frozenset({"1"})) for code in ("A", "B", "C", "D")]
+
+
+def count_rows(rule: Rule, source: ListSource) -> CheckOutcome:
+    return CheckOutcome(
+        "count", rule.warehouse, rows_read=sum(1 for _ in source.stock(rule.warehouse, date(2026, 3, 2)))
+    )
 
 
 class StandInSlots:
@@ -385,7 +392,7 @@ def test_a_thread_whose_slot_was_lost_takes_no_more_warehouses_and_the_run_waits
     def read(rule: Rule, source: Any) -> CheckOutcome:
         if rule.warehouse == "A":
             assert stand_in.topped_up.wait(5)  # still reading when its slot is found lost
-        return read_scope(rule, source, date(2026, 3, 2))
+        return count_rows(rule, source)
 
     outcomes = concurrent.ConcurrentRead(RULES, read, ListSource, stand_in, tick_seconds=0.01).run()
 
@@ -398,7 +405,7 @@ def test_a_bug_in_a_reading_thread_fails_the_run_keeping_what_was_read() -> None
     def read(rule: Rule, source: Any) -> CheckOutcome:
         if rule.warehouse == "C":
             raise ValueError("a bug")
-        return read_scope(rule, source, date(2026, 3, 2))
+        return count_rows(rule, source)
 
     with pytest.raises(ValueError, match="a bug") as caught:
         concurrent.ConcurrentRead(RULES, read, ListSource, StandInSlots(count=1)).run()
@@ -410,7 +417,7 @@ def test_outcomes_come_in_rule_order_whatever_order_the_reads_end_in() -> None:
     last_done = threading.Event()
 
     def read(rule: Rule, source: Any) -> CheckOutcome:
-        outcome = read_scope(rule, source, date(2026, 3, 2))
+        outcome = count_rows(rule, source)
         if rule.warehouse == "A":
             assert last_done.wait(5)  # A, the first, ends last
         if rule.warehouse == "D":

@@ -166,11 +166,14 @@ def test_a_row_the_predicate_cannot_judge_makes_its_scope_incomplete_never_a_pas
     [scope] = check.plan(connection, CheckContext(uuid.uuid4(), "job", NOW, connection=connection))
     good = {"id": "1", "cenik": "code:A", "stavMJ": "3"}
     bad = [{"id": str(n), "cenik": "code:B", "stavMJ": value} for n, value in ((2, "NaN"), (3, "abc"), (4, []))]
+    nameless = {"id": "5", "cenik": "", "stavMJ": "NaN"}
 
-    outcome = scope.evaluate([good, *bad])
+    outcome = scope.evaluate([good, *bad, nameless])
 
     assert outcome.status == OutcomeStatus.ERROR and outcome.violations == ()
-    assert "3 of 4 rows could not be judged" in outcome.error and "row id 2: field stavMJ is 'NaN'" in outcome.error
+    assert "4 of 5 rows could not be judged" in outcome.error and "(B: field stavMJ is 'NaN'" in outcome.error
+    assert "row id 5: field stavMJ is 'NaN'" not in outcome.error  # three examples at most
+    assert scope.named(nameless) == "row id 5"  # no product code to name it by
 
 
 def test_wrong_credentials_fail_the_run_after_one_request(connection: Connection, erp: FlexiServer) -> None:

@@ -14,6 +14,7 @@ from compliance_monitor.checks import definitions, library, registry
 from compliance_monitor.checks.definition import DefinitionError
 from compliance_monitor.checks.models import CheckDefinition, CheckDefinitionVersion
 from compliance_monitor.checks.tests.test_definition import NEGATIVE
+from compliance_monitor.checks.warehouse import CHECK_NAME
 from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
 from compliance_monitor.jobs import runner, services
@@ -36,7 +37,7 @@ def erp(transactional_db: None) -> Iterator[FlexiServer]:
 
 def test_a_change_is_a_new_version_and_the_same_content_is_not(erp: FlexiServer) -> None:
     stored = definitions.create(NEGATIVE, now=T0, by="ann")
-    assert (stored.version, CheckDefinitionVersion.objects.count()) == (1, 1)
+    assert (stored.version, CheckDefinitionVersion.objects.filter(name=NEGATIVE["name"]).count()) == (1, 1)
 
     changed = definitions.update(stored, {"predicate": "stavMJ < -1"}, now=T0 + timedelta(minutes=1), by="bob")
     same = definitions.update(changed, {"predicate": "stavMJ < -1"}, now=T0 + timedelta(minutes=2))
@@ -53,12 +54,13 @@ def test_a_definition_cannot_be_renamed_nor_take_a_taken_or_built_in_name(erp: F
     with pytest.raises(DefinitionError, match="exists already"):
         definitions.create(NEGATIVE, now=T0)
     with pytest.raises(DefinitionError, match="built-in"):
-        definitions.create({**NEGATIVE, "name": "warehouse.product_types"}, now=T0)
+        definitions.create({**NEGATIVE, "name": "diagnostics.pass"}, now=T0)
 
 
 def test_the_library_installs_once_and_never_overwrites_an_edit(erp: FlexiServer) -> None:
-    installed = library.install(now=T0)
-    assert len(installed) == len(library.shipped()) and all(d.shipped for d in installed)
+    installed = library.install(now=T0)  # all but warehouse.product_types, which its migration installed
+    assert {d.name for d in installed} | {CHECK_NAME} == {d["name"] for d in library.shipped()}
+    assert all(d.shipped for d in installed)
     negative = definitions.named("stock.negative")
     definitions.update(negative, {"thresholds": {"critical": 99, "high": 50}}, now=T0)
 
@@ -95,7 +97,7 @@ def test_a_disabled_definition_fails_the_run_saying_so(erp: FlexiServer) -> None
 
     execution.refresh_from_db()
     assert execution.status == Status.FAILED and "is disabled" in execution.error_message
-    assert CheckDefinition.objects.get().enabled is False
+    assert CheckDefinition.objects.get(name=NEGATIVE["name"]).enabled is False
 
 
 def test_a_deleted_definition_created_again_continues_its_versions_and_the_library_leaves_it_deleted(
@@ -111,3 +113,23 @@ def test_a_deleted_definition_created_again_continues_its_versions_and_the_libra
         2,
         1,
     ]
+
+
+def test_two_changes_from_the_same_stale_copy_both_land_as_versions_and_neither_is_lost(erp: FlexiServer) -> None:
+    stale = definitions.create(NEGATIVE, now=T0)
+    definitions.update(stale, {"predicate": "stavMJ < -1"}, now=T0)
+    latest = definitions.update(stale, {"thresholds": {"critical": 20, "high": 9}}, now=T0)
+
+    assert latest.version == 3 and latest.spec["predicate"] == "stavMJ < -1"
+    assert latest.spec["thresholds"] == {"critical": 20, "high": 9, "medium": 0}
+
+
+def test_a_name_taken_at_the_same_moment_is_the_same_clear_error_not_a_crash(
+    erp: FlexiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    definitions.create(NEGATIVE, now=T0)
+    monkeypatch.setattr(definitions, "taken", lambda name: False)  # as if the other insert came after the look
+
+    with pytest.raises(DefinitionError, match="exists already"):
+        definitions.create(NEGATIVE, now=T0)
+    assert CheckDefinition.objects.filter(name=NEGATIVE["name"]).count() == 1

@@ -169,3 +169,49 @@ def test_nesting_is_bounded_with_an_error_not_a_crash() -> None:
         compile_predicate("!" * 500 + "(stavMJ < 0)", CARD)
     with pytest.raises(PredicateError, match="nested more than"):
         compile_predicate("(" * 900 + "stavMJ < 0" + ")" * 900, CARD)
+
+
+SHAPES: list[tuple[str, Any]] = [
+    ("0 < minMJ", lambda s, lo, hi: lo > 0),
+    ("minMJ >= 2.5", lambda s, lo, hi: lo >= 2.5),
+    ("20 >= stavMJ", lambda s, lo, hi: s <= 20),
+    ("1 <= stavMJ", lambda s, lo, hi: s >= 1),
+    ("-1 > stavMJ", lambda s, lo, hi: s < -1),
+    ("stavMJ - 1 < maxMJ", lambda s, lo, hi: s - 1 < hi),
+    ("minMJ <= maxMJ", lambda s, lo, hi: lo <= hi),
+    ("stavMJ > minMJ", lambda s, lo, hi: s > lo),
+    ("stavMJ < maxMJ", lambda s, lo, hi: s < hi),
+    ("maxMJ >= stavMJ", lambda s, lo, hi: hi >= s),
+]
+
+
+@pytest.mark.parametrize(("source", "by_hand"), SHAPES, ids=[source for source, _ in SHAPES])
+def test_each_shape_of_number_comparison_agrees_with_python(source: str, by_hand: Any) -> None:
+    rng = random.Random(source)
+    predicate = compile_predicate(source, CARD)
+    for _ in range(300):
+        s, lo, hi = (rng.choice([0, 1, 2.5, 20, rng.uniform(-5, 25)]) for _ in range(3))
+        row = {"stavMJ": str(s), "minMJ": str(lo), "maxMJ": str(hi)}
+        assert predicate.test(row) is by_hand(s, lo, hi), row
+
+
+def test_a_constant_on_the_left_decides_once_but_a_field_on_the_left_is_still_judged() -> None:
+    nan = {"stavMJ": "NaN"}
+    assert judge("${flag} && stavMJ > 0", nan, flag=False) is False  # never reads the row
+    assert judge("!${flag} || stavMJ > 0", nan, flag=False) is True
+    assert judge("${flag} && stavMJ > 0", {"stavMJ": "3"}, flag=True) is True
+    with pytest.raises(RowError):
+        judge("stavMJ > 0 && ${flag}", nan, flag=False)  # a data error is never folded away
+
+
+def test_a_list_placeholder_works_with_in_only() -> None:
+    assert judge("cenik.kod in ${codes}", {"cenik": [{"kod": "A"}]}, codes=["A", "B"]) is True
+    assert judge("cenik.kod not in ${codes}", {"cenik": [{"kod": "C"}]}, codes=["A", "B"]) is True
+    with pytest.raises(PredicateError, match=r"\$\{codes\} is a list: use it after 'in'"):
+        compile_predicate("cenik.kod == ${codes}", CARD, {"codes": ["A"]})
+    with pytest.raises(PredicateError, match=r"\$\{code\} is not a list"):
+        compile_predicate("cenik.kod in ${code}", CARD, {"code": "A"})
+
+
+def test_a_related_id_sent_as_a_json_number_reads_as_the_text_flexi_sends_elsewhere() -> None:
+    assert judge("cenik.id in ['3']", {"cenik": [{"id": 3, "kod": "A"}]}) is True

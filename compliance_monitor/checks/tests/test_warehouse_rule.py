@@ -1,60 +1,89 @@
+"""The original reports' rule, row by row: the shipped definition warehouse.product_types judging stock rows with
+a warehouse rule's own ${allowed} and ${by_type}, as each run does (checks/defined.py)."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from compliance_monitor.checks import defined, library
 from compliance_monitor.checks.base import CheckOutcome
 from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
-from compliance_monitor.checks.warehouse import Rule, active_rules
+from compliance_monitor.checks.warehouse import CHECK_NAME, Rule, active_rules
+from compliance_monitor.erp import properties
 from compliance_monitor.erp.connections import implied_connection
-from compliance_monitor.erp.flexi import StockRow
 
 MATERIAL_RULE = Rule(
     "MATERIAL", "5", "MaterialWarehouseInvalidProductsReport", ClassifyBy.GOODS_GROUP, frozenset({"3"})
 )
+STOCK = "stav-skladu-k-datu"
 
 
 def row(
     code: str = "P1", group: str = "3", group_code: str = "", quantity: float = 5, product_type: str = ""
-) -> StockRow:
-    return StockRow(code, f"name {code}", product_type, group, group_code, "", quantity, "ks")
+) -> dict[str, Any]:
+    """A stock row as Flexi sends it (string-typed, relations expanded)."""
+    product = {"id": "1", "kod": code, "nazev": f"name {code}", "typZasobyK": product_type}
+    groups = [{"id": group, "kod": group_code, "nazev": ""}] if group or group_code else []
+    return {"id": "1", "stavMJ": str(quantity), "cenik": [product], "skupZboz": groups, "mj1": [{"kod": "KS"}]}
+
+
+def evaluate(rule: Rule, rows: list[dict[str, Any]]) -> CheckOutcome:
+    definition = next(found for found in library.parsed() if found.name == CHECK_NAME)
+    fields = properties.parse(properties.local_answer(STOCK), STOCK)
+    scope = defined.DefinedCheck(definition, 1).scope_read(defined.rule_plan(rule), fields, {"today": date(2026, 3, 2)})
+    return scope.evaluate(rows)
+
+
+class Judged:
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+
+    def violates(self, one: dict[str, Any]) -> bool:
+        return bool(evaluate(self.rule, [one]).violations)
+
+    def evaluate(self, rows: list[dict[str, Any]]) -> CheckOutcome:
+        return evaluate(self.rule, rows)
 
 
 def test_a_row_of_an_allowed_group_passes() -> None:
-    assert not MATERIAL_RULE.violates(row(group="3"))
+    assert not Judged(MATERIAL_RULE).violates(row(group="3"))
 
 
 def test_a_row_of_another_group_with_stock_violates() -> None:
-    assert MATERIAL_RULE.violates(row(group="8"))
+    assert Judged(MATERIAL_RULE).violates(row(group="8"))
 
 
 def test_zero_or_negative_stock_is_not_a_violation() -> None:
-    assert not MATERIAL_RULE.violates(row(group="8", quantity=0))
-    assert not MATERIAL_RULE.violates(row(group="8", quantity=-2))
+    assert not Judged(MATERIAL_RULE).violates(row(group="8", quantity=0))
+    assert not Judged(MATERIAL_RULE).violates(row(group="8", quantity=-2))
 
 
 def test_a_row_without_a_goods_group_is_not_a_violation() -> None:
-    assert not MATERIAL_RULE.violates(row(group="", quantity=10))
+    assert not Judged(MATERIAL_RULE).violates(row(group="", quantity=10))
 
 
 def test_allowed_groups_may_be_given_by_code() -> None:
-    by_code = Rule("MATERIAL", "MATERIAL", "", ClassifyBy.GOODS_GROUP, frozenset({"MATERIAL"}))
+    by_code = Judged(Rule("MATERIAL", "MATERIAL", "", ClassifyBy.GOODS_GROUP, frozenset({"MATERIAL"})))
     assert not by_code.violates(row(group="3", group_code="MATERIAL"))
     assert by_code.violates(row(group="7", group_code="POLOTOVAR"))
 
 
 def test_products_may_be_classified_by_their_card_type_instead() -> None:
     model = WarehouseRule(warehouse_code="MATERIAL", classify_by=ClassifyBy.PRODUCT_TYPE, allowed=["material"])
-    rule = Rule.of(model)
+    rule = Judged(Rule.of(model))
     assert not rule.violates(row(group="8", product_type="typZasoby.material"))
     assert rule.violates(row(group="3", product_type="typZasoby.vyrobek"))
     assert not rule.violates(row(product_type=""))
 
 
 def test_the_legacy_message_lists_offenders_with_quantities() -> None:
-    outcome = MATERIAL_RULE.evaluate([row("PROD001", "8", quantity=5), row("OK", "3"), row("PROD002", "7", quantity=3)])
+    outcome = Judged(MATERIAL_RULE).evaluate(
+        [row("PROD001", "8", quantity=5), row("OK", "3"), row("PROD002", "7", quantity=3)]
+    )
     assert outcome.message == "PROD001 (5ks), PROD002 (3ks)"
     assert (outcome.report_name, outcome.is_success, len(outcome.violations)) == (
         "MaterialWarehouseInvalidProductsReport",
@@ -64,12 +93,12 @@ def test_the_legacy_message_lists_offenders_with_quantities() -> None:
 
 
 def test_a_passing_report_has_no_message() -> None:
-    outcome: CheckOutcome = MATERIAL_RULE.evaluate([row(group="3")])
+    outcome: CheckOutcome = Judged(MATERIAL_RULE).evaluate([row(group="3")])
     assert outcome.is_success and outcome.message == ""
 
 
 def test_fractional_quantities_keep_their_precision_in_the_message() -> None:
-    assert MATERIAL_RULE.evaluate([row("P9", "8", quantity=2.5)]).message == "P9 (2.5ks)"
+    assert Judged(MATERIAL_RULE).evaluate([row("P9", "8", quantity=2.5)]).message == "P9 (2.5ks)"
 
 
 def test_the_defaults_reproduce_the_three_original_reports(db: None) -> None:
@@ -96,14 +125,19 @@ def test_a_disabled_rule_is_not_evaluated(db: None) -> None:
 
 
 def test_the_demo_stock_drifts_so_violations_come_and_go() -> None:
+    from compliance_monitor.erp.reads import RowRequest
     from compliance_monitor.erp.sources import DemoSource
 
     found = set()
+    request = RowRequest(
+        STOCK,
+        detail="custom:id,cenik(kod),skupZboz(id,kod),stavMJ",
+        includes="/stav-skladu-k-datu/cenik,/stav-skladu-k-datu/skupZboz",
+        extra=(("sklad", "5"), ("datum", "2026-01-01")),
+    )
     for hour in range(6):
-        source = DemoSource(datetime(2026, 1, 1, hour, tzinfo=UTC))
-        found.add(
-            tuple(r.product_code for r in source.stock("MATERIAL", date(2026, 1, 1)) if MATERIAL_RULE.violates(r))
-        )
+        rows = list(DemoSource(datetime(2026, 1, 1, hour, tzinfo=UTC)).rows(request))
+        found.add(tuple(v.product_code for v in Judged(MATERIAL_RULE).evaluate(rows).violations))
     assert len(found) > 2 and any(found)
 
 

@@ -100,6 +100,8 @@ def _post(request: HttpRequest, stored: CheckDefinition) -> HttpResponse:
         updated = definitions.update(stored, changes, now=timezone.now(), by=request.user.get_username())
     except DefinitionError as exc:
         return editor(request, stored, text, errors=exc.errors, status=422)
+    except definitions.DefinitionNotFoundError:  # deleted meanwhile
+        raise Http404(f"no check named {stored.name!r}") from None
     messages.success(request, f"Saved check {updated.name} (version {updated.version}).")
     return redirect("dashboard:check", name=updated.name)
 
@@ -145,21 +147,11 @@ def _checked(request: HttpRequest, stored: CheckDefinition | None, text: str, da
         data = {**data, "name": stored.name}
     try:
         definition = definitions.validate(data, now=timezone.now())
-        preview = definitions.preview(definition, now=timezone.now(), connection=_target(request, data))
+        target = access.preview_connection(request.user, definitions.connections_of(data))
+        preview = definitions.preview(definition, now=timezone.now(), connection=target)
     except DefinitionError as exc:
         return editor(request, stored, text, errors=exc.errors, status=422)
     except (ValidationError, ErpError) as exc:
         problem = "; ".join(getattr(exc, "messages", [str(exc)]))
         return editor(request, stored, text, errors={"run": [problem]}, status=409)
     return editor(request, stored, text, preview=preview)
-
-
-def _target(request: HttpRequest, data: Any) -> Any:
-    """Where a limited user's preview reads: the definition's first connection of theirs, or their first."""
-    if not access.is_limited(request.user):
-        return None  # the definition's own first connection, or the installation's default, as a run reads
-    visible, meant = access.visible_connection_rows(request.user), definitions.connections_of(data)
-    target = (visible.filter(name__in=meant) if meant else visible).order_by("name").first()
-    if target is None:
-        raise Http404("no connection of yours to preview on")
-    return target

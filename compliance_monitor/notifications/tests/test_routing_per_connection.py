@@ -57,3 +57,20 @@ def test_a_maintenance_window_of_one_company_mutes_only_that_companys_warehouse(
 
     assert outbox.active_window(zbozi_alert("a"), T0) == window
     assert outbox.active_window(zbozi_alert("b"), T0) is None
+
+
+def test_a_checks_owners_hear_about_its_alerts_besides_the_warehouses_manager() -> None:
+    from compliance_monitor.checks import definitions
+    from compliance_monitor.checks.tests.test_definition import NEGATIVE
+
+    a = company("a")
+    petra = Recipient.objects.create(name="Petra", email="petra@a.example", connection=a, warehouses=["ZBOZI"])
+    controller = Recipient.objects.create(name="Controller", email="Controller@Example.com")
+    Recipient.objects.create(name="Other", email="other@example.com")
+    with_owners = {**NEGATIVE, "owners": ["controller@example.com", "nobody@example.com"]}
+    definitions.store(definitions.parse(with_owners, None), now=T0)
+    alert = zbozi_alert("a")
+
+    assert outbox.recipients_for(alert, "raised") == [petra]  # another check's alert: the manager only
+    alert.check_name = NEGATIVE["name"]
+    assert outbox.recipients_for(alert, "raised") == [controller, petra]
