@@ -44,6 +44,16 @@ class ScopePlan:
     rule: bool = False  # a warehouse rule's scope (its alerts say "3 misplaced products in warehouse X")
 
 
+@dataclass
+class Verdict:
+    """What one page's rows came to: how many, the violations, and the rows that could not be judged."""
+
+    count: int = 0
+    violations: list[Violation] = field(default_factory=list)
+    bad: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class ScopeRead:
     """One scope's read, compiled: what to ask the ERP and how to judge and describe each row."""
@@ -64,18 +74,33 @@ class ScopeRead:
         return replace(self.outcome, error=f"{self.outcome.warehouse}: {problem}")
 
     def evaluate(self, rows: Iterable[dict[str, Any]]) -> CheckOutcome:
-        violations: list[Violation] = []
-        examples: list[str] = []
-        bad = count = 0
-        test, found = self.test, violations.append  # locals: a million rows a run
-        for count, row in enumerate(rows, start=1):  # noqa: B007 — the count is the point
+        """Every row judged; the scope's outcome."""
+        return self.conclude([self.judge(rows)])
+
+    def judge(self, rows: Iterable[dict[str, Any]]) -> Verdict:
+        """One page's verdict (a reading thread may make it: no database, nothing shared)."""
+        verdict = Verdict()
+        test, found = self.test, verdict.violations.append  # locals: a million rows a run
+        for row in rows:
+            verdict.count += 1
             try:
                 if test(row):
                     found(self.violation(row))
             except RowError as exc:
-                bad += 1
-                if len(examples) < MAX_EXAMPLES:
-                    examples.append(f"{self.named(row)}: {exc}")
+                verdict.bad += 1
+                if len(verdict.examples) < MAX_EXAMPLES:
+                    verdict.examples.append(f"{self.named(row)}: {exc}")
+        return verdict
+
+    def conclude(self, verdicts: Iterable[Verdict]) -> CheckOutcome:
+        """The pages' verdicts, in order: complete, or incomplete when a row could not be judged."""
+        violations: list[Violation] = []
+        examples: list[str] = []
+        bad = count = 0
+        for verdict in verdicts:
+            violations += verdict.violations
+            examples += verdict.examples[: MAX_EXAMPLES - len(examples)]
+            bad, count = bad + verdict.bad, count + verdict.count
         if bad:
             return self.incomplete(f"{bad} of {count} rows could not be judged ({'; '.join(examples)})")
         return replace(self.outcome, violations=tuple(violations), rows_read=count, volume_guard=self.whole)
@@ -257,7 +282,7 @@ def read_scope(scope: ScopeRead, source: sources.StockSource) -> CheckOutcome:
     credentials raise (every scope would fail alike). Runs in a reading thread: no database here."""
     for attempt in (1, 2):
         try:
-            return scope.evaluate(source.rows(scope.request))
+            return scope.conclude(source.judged(scope.request, scope.judge))
         except ErpRowCountChangedError as exc:
             if attempt == 2:
                 return scope.incomplete(f"{exc}, twice")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -27,6 +27,7 @@ from compliance_monitor.erp.read_ahead import ReadAhead
 from compliance_monitor.erp.reads import RowRequest
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 
@@ -58,7 +59,7 @@ class FlexiClient:
     ) -> None:
         self.config = config
         self._sleep = sleep
-        self._ahead: ReadAhead[list[dict[str, Any]]] | None = None  # the stock read in progress
+        self._ahead: ReadAhead[Any] | None = None  # the read in progress
         self._http = httpx.Client(
             base_url=f"{config.url.rstrip('/')}/c/{config.company}/",
             auth=httpx.BasicAuth(config.username, config.password),
@@ -110,6 +111,17 @@ class FlexiClient:
         finally:
             ahead.close()
 
+    def judged(self, request: RowRequest, judge: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]:
+        """What ``judge`` makes of each page of a :meth:`rows` read, judged in the read-ahead thread right after the
+        page is parsed: the rows are handled by the thread that made them (one hand-over a page, not a contest
+        for the interpreter lock with the reader on every row), and the reader gets small verdicts."""
+        pages = _judging(self.page_lists(request.evidence, request.params(), path=request.path()), judge)
+        ahead = self._ahead = ReadAhead(pages)
+        try:
+            yield from ahead
+        finally:
+            ahead.close()
+
     def properties(self, evidence: str) -> Any:
         """The evidence's field metadata (``/properties.json``), as the ERP sends it."""
         return self.get_json(f"{evidence}/properties.json", {})
@@ -121,7 +133,7 @@ class FlexiClient:
 
     def page_lists(
         self, evidence: str, params: dict[str, str], *, path: str | None = None
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> Generator[list[dict[str, Any]]]:
         """The pages of a read, each proven by the :class:`Pager` before it is handed on."""
         pager = Pager(self.config.page_size, self.config.max_rows_per_scope)
         while True:
@@ -189,6 +201,14 @@ class FlexiClient:
         if status >= 400:
             raise ErpResponseError(f"ERP answered HTTP {status} at {where}: {_server_message(body)}")
         return body
+
+
+def _judging(pages: Generator[list[dict[str, Any]]], judge: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]:
+    try:
+        for page in pages:
+            yield judge(page)
+    finally:
+        pages.close()  # its request, if any, ends now
 
 
 def _too_big(where: str, cap: int) -> ErpIncompleteReadError:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from compliance_monitor.erp.flexi import StockRow
 from compliance_monitor.erp.models import Connection
 from compliance_monitor.erp.reads import RowRequest
 
+T = TypeVar("T")
 DEMO_DRIFT_MINUTES = 10  # the demo's stock changes every 10 minutes, so runs differ
 DEMO_PAGE_SIZE, DEMO_MAX_ROWS = 1000, 5_000_000
 
@@ -22,6 +23,8 @@ class StockSource(Protocol):
     def stock(self, warehouse: str, on: date) -> Iterator[StockRow]: ...
 
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]: ...  # any evidence (erp/reads.py)
+
+    def judged(self, request: RowRequest, judge: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]: ...  # per page
 
     def interrupt(self) -> None: ...  # from another thread: the read in progress asks for nothing more
 
@@ -45,6 +48,13 @@ class DemoSource:
             yield flexi.stock_row(synthetic.render(found, facts, expanded=True, typing="string"))
 
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
+        for page in self.pages(request):
+            yield from page
+
+    def judged(self, request: RowRequest, judge: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]:
+        return map(judge, self.pages(request))
+
+    def pages(self, request: RowRequest) -> Iterator[list[dict[str, Any]]]:
         """Any evidence the local Flexi-format server serves, answered in-process by the same code (no HTTP) and
         proven whole by the same :class:`Pager` as a real read."""
         state = server.FlexiState(self.company, today=self.today, stock_slot=self.slot)
@@ -55,7 +65,7 @@ class DemoSource:
                 body = server.route(state, path, {**params, "add-row-count": "true"})
             except server.ApiError as exc:
                 raise flexi.ErpResponseError(f"ERP refused the request: {exc.message}") from None
-            yield from pager.accept(*flexi.envelope(body, request.evidence))
+            yield pager.accept(*flexi.envelope(body, request.evidence))
             if pager.done:
                 return
 
