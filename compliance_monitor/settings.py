@@ -275,6 +275,10 @@ CM_HEARTBEAT_TIMEOUT_SECONDS = env_float("CM_HEARTBEAT_TIMEOUT_SECONDS", 60)
 CM_QUEUED_TIMEOUT_SECONDS = env_float("CM_QUEUED_TIMEOUT_SECONDS", 300)
 # How often the sweeper (reaper, retention) runs.
 CM_SWEEP_SECONDS = env_float("CM_SWEEP_SECONDS", 15)
+# Change feeds (issue 13): how often polled feeds read the ERP's change log, and how long changes are coalesced
+# before their run is queued.
+CM_CHANGE_POLL_SECONDS = env_float("CM_CHANGE_POLL_SECONDS", 10)
+CM_CHANGE_WINDOW_SECONDS = env_float("CM_CHANGE_WINDOW_SECONDS", 5)
 # The lease outlives the hard time limit by this much, so a killed run's lease frees itself.
 CM_LEASE_MARGIN_SECONDS = env_float("CM_LEASE_MARGIN_SECONDS", 60)
 CM_EXECUTION_RETENTION_DAYS = int(env_float("CM_EXECUTION_RETENTION_DAYS", 90))

@@ -83,7 +83,7 @@ def _review(execution: Execution, now: datetime) -> list[Change]:
     fresh = [r for r in results if not _superseded(r, execution)]  # a late review never overrides a newer read
     changes = [c for result in fresh for c in (*_compliance(result, execution, now), *_volume(result, execution, now))]
     if current and not _job_superseded(execution):
-        if execution.status == Status.SUCCEEDED and not execution.warehouses:  # a subset proves nothing of the rest
+        if execution.status == Status.SUCCEEDED and not execution.is_partial:  # a subset proves nothing of the rest
             recovered = [job_failure_fingerprint(job), missed_fingerprint(job)]
             changes += [c for fingerprint in recovered for c in _resolve(fingerprint, execution, now)]
         elif execution.status in FAILED:

@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from django.db.models import Count, Model, Q, QuerySet, Sum
+from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from compliance_monitor.alerts.models import Alert, Severity, State
+from compliance_monitor.erp.models import ChangeFeed, FeedMode
 from compliance_monitor.jobs.models import Execution, Job
 from compliance_monitor.notifications.models import Delivery
 
@@ -42,6 +44,7 @@ class DatabaseCollector:
         yield from self._jobs()
         yield self._open_alerts()
         yield self._deliveries()
+        yield from self._feeds()
 
     def _runs(self) -> Metric:
         runs = CounterMetricFamily("compliance_runs", "Executions by job and status", labels=["job", "status"])
@@ -87,6 +90,30 @@ class DatabaseCollector:
         for channel, status, count in deliveries.values_list("channel", "status").annotate(n=Count("pk")):
             gauge.add_metric([channel, status], count)
         return gauge
+
+    def _feeds(self) -> Iterator[Metric]:
+        """Per connection with a feed on: its lag (versions, seconds), what it received, the runs it caused."""
+        versions = GaugeMetricFamily(
+            "compliance_change_feed_lag_versions", "Versions behind the ERP", labels=["connection"]
+        )
+        seconds = GaugeMetricFamily(
+            "compliance_change_feed_lag_seconds", "Seconds since the change log was read whole", labels=["connection"]
+        )
+        received = CounterMetricFamily("compliance_changes_received", "Changes received", labels=["connection"])
+        now = timezone.now()
+        for feed in self._of(ChangeFeed.objects.exclude(mode=FeedMode.OFF), "connection__name").select_related(
+            "connection"
+        ):
+            name = feed.connection.name
+            lag = feed.lag_seconds(now)
+            versions.add_metric([name], feed.lag_versions() or 0)
+            seconds.add_metric([name], lag if lag is not None else float("nan"))
+            received.add_metric([name], feed.changes_received)
+        runs = CounterMetricFamily("compliance_change_runs", "Runs triggered by ERP changes", labels=["job"])
+        triggered = self._of(Execution.objects.filter(trigger="change"), "job__connection__name")
+        for job, count in triggered.values_list("job__name").annotate(n=Count("pk")):
+            runs.add_metric([job], count)
+        yield from (versions, seconds, received, runs)
 
 
 def exposition(connections: frozenset[str] | None = None) -> bytes:

@@ -271,6 +271,12 @@ class DailyOut(Schema):
     p95_duration_seconds: float | None
 
 
+class TriggerDurationsOut(Schema):
+    count: int
+    p50_duration_seconds: float | None
+    p95_duration_seconds: float | None
+
+
 class StatisticsOut(Schema):
     job: str
     period_start: datetime
@@ -286,6 +292,9 @@ class StatisticsOut(Schema):
     consecutive_failures: int
     is_healthy: bool
     daily: list[DailyOut]
+    by_trigger: dict[str, TriggerDurationsOut] = Field(
+        ..., description="Durations per trigger type (scheduled, manual, change…); the headline leaves change runs out."
+    )
 
 
 class JobHealthOut(Schema):

@@ -96,6 +96,7 @@ class CheckContext:
     parameters: dict[str, Any] = field(default_factory=dict)
     warehouses: tuple[str, ...] = ()  # empty = every warehouse the check knows
     connection: Connection | None = None  # the ERP company to read (the job's); None: the installation's default
+    skip_unknown_scopes: bool = False  # a change run: a changed warehouse this check does not read is not an error
 
     def erp(self) -> Connection:
         from compliance_monitor.erp.connections import implied_connection

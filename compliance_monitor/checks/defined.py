@@ -230,7 +230,8 @@ class DefinedCheck:
 def scope_plans(definition: Definition, connection: Connection, context: CheckContext) -> list[ScopePlan]:
     """The scopes to read: the connection's warehouse rules (``values: rules``), or :func:`scope_codes`."""
     if definition.scope is not None and definition.scope.rules:
-        return [rule_plan(rule) for rule in warehouse.active_rules(connection, context.warehouses)]
+        rules = warehouse.active_rules(connection, context.warehouses, strict=not context.skip_unknown_scopes)
+        return [rule_plan(rule) for rule in rules]
     return [ScopePlan(code, code) for code in scope_codes(definition, connection, context)]
 
 
@@ -257,7 +258,7 @@ def scope_codes(definition: Definition, connection: Connection, context: CheckCo
     if not wanted:
         return codes
     unknown = wanted - set(codes)
-    if unknown:
+    if unknown and not context.skip_unknown_scopes:
         raise ValidationError(
             f"unknown scope(s) {', '.join(sorted(unknown))}; {definition.name} has: {', '.join(codes)}"
         )

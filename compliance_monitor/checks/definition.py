@@ -44,7 +44,7 @@ READS = ("whole", "offenders")
 KEYS = (
     *("name", "title", "description", "evidence", "filter", "parameters", "request", "scope", "predicate"),
     *("identity", "label", "quantity", "unit", "group", "message", "detail", "thresholds", "owners"),
-    *("connections", "read", "enabled"),
+    *("connections", "read", "triggers", "enabled"),
 )
 SAMPLE = {"today": date(2026, 1, 1), "scope": "SCOPE", "period": "code:2026"}  # for compiling before any run
 MAX_TEXT, MAX_LIST = 2000, 200
@@ -108,6 +108,7 @@ class Definition:
     connections: tuple[str, ...] = ()  # () = every connection
     read: Literal["whole", "offenders"] = "whole"  # the read covers a whole scope (volume-guarded), or offenders only
     request: dict[str, str] = field(default_factory=dict)  # more query parameters, e.g. {"datum": "${today}"}
+    triggers: tuple[str, ...] = ()  # evidences whose changes re-run it (checks/triggers.py); () = the defaults
     enabled: bool = True
 
     def title_in(self, language: str = "en") -> str:
@@ -147,6 +148,7 @@ class Definition:
         data |= {"owners": list(self.owners)} if self.owners else {}
         data |= {"connections": list(self.connections)} if self.connections else {}
         data |= {"read": self.read} if self.read != "whole" else {}
+        data |= {"triggers": list(self.triggers)} if self.triggers else {}
         return data | ({"enabled": False} if not self.enabled else {})
 
 
@@ -201,6 +203,7 @@ class _Reader:
             "connections": tuple(self.strings("connections", pattern=re.compile(r"^[-a-zA-Z0-9_]+$"))),
             "read": self.choice("read", READS, "whole"),
             "request": self.request(),
+            "triggers": tuple(self.strings("triggers", pattern=EVIDENCE)),
             "enabled": self.flag("enabled", True),
         }
         return Definition(name, title, evidence, predicate, tuple(identity), **values)

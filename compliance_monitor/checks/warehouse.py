@@ -44,9 +44,9 @@ class Rule:
         return cls(model.warehouse_code, query, model.report_name, model.classify_by, frozenset(allowed))
 
 
-def active_rules(connection: Connection, warehouses: Iterable[str] = ()) -> list[Rule]:
+def active_rules(connection: Connection, warehouses: Iterable[str] = (), *, strict: bool = True) -> list[Rule]:
     """The connection's enabled rules, limited to ``warehouses`` (codes or ids) when given; unknown ones are an
-    error."""
+    error (``strict``) or left out."""
     rules = [Rule.of(model) for model in WarehouseRule.objects.filter(connection=connection, enabled=True)]
     if not rules:
         # Checking nothing must not look like a pass.
@@ -58,7 +58,7 @@ def active_rules(connection: Connection, warehouses: Iterable[str] = ()) -> list
     if not wanted:
         return rules
     unknown = wanted - {r.warehouse for r in rules} - {r.query for r in rules}
-    if unknown:
+    if unknown and strict:
         known = ", ".join(r.warehouse for r in rules) or "none"
         raise ValidationError(f"unknown warehouse(s) {', '.join(sorted(unknown))}; configured: {known}")
     return [r for r in rules if r.warehouse in wanted or r.query in wanted]

@@ -128,7 +128,8 @@ class RunPage:
 
 def run_page(execution: Execution, *, now: datetime) -> RunPage:
     """Bounded whatever the run found: two queries for the results and their first violations."""
-    first = Violation.objects.defer("detail").order_by("product_code", "pk")[:VIOLATIONS_SHOWN]
+    violations = Violation.objects.all() if execution.trigger == "change" else Violation.objects.defer("detail")
+    first = violations.order_by("product_code", "pk")[:VIOLATIONS_SHOWN]  # a change run's show their culprits
     results = list(
         execution.check_results.order_by("check_name", "warehouse").prefetch_related(
             Prefetch("violations", queryset=first, to_attr="first_violations")

@@ -5,6 +5,7 @@ from django.urls import path
 
 from compliance_monitor.dashboard.views import alerts, audit, checks, inbox, jobs, overview, rules, runs
 from compliance_monitor.dashboard.views import connections as connection_views
+from compliance_monitor.dashboard.views import feeds as feed_views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -43,6 +44,8 @@ urlpatterns = [
     path("connections/<slug:name>/edit", connection_views.connection_edit, name="connection_edit"),
     path("connections/<slug:name>/remove", connection_views.connection_remove, name="connection_remove"),
     path("connections/<slug:name>/catalog/refresh", connection_views.catalog_refresh, name="catalog_refresh"),
+    path("connections/<slug:name>/feed", feed_views.feed_mode, name="feed_mode"),
+    path("connections/<slug:name>/demo/book", feed_views.demo_booking, name="demo_booking"),
     path("connections/<slug:name>/rules/add", rules.rule_add, name="rule_add"),
     path("connections/<slug:name>/rules/<int:rule_id>/edit", rules.rule_edit, name="rule_edit"),
     path("connections/<slug:name>/rules/<int:rule_id>/delete", rules.rule_delete, name="rule_delete"),

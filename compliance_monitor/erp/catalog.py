@@ -148,8 +148,8 @@ def _read(client: FlexiClient, evidence: str) -> list[Entry]:
 class _CatalogClient(FlexiClient):
     """Names an HTML page (a login form, a proxy's page) as such, rather than as malformed JSON."""
 
-    def _request(self, path: str, params: dict[str, str]) -> bytes:
-        body = super()._request(path, params)
+    def _request(self, path: str, params: dict[str, str], method: str = "GET") -> bytes:
+        body = super()._request(path, params, method)
         if body.lstrip()[:20].lower().startswith((b"<!doctype", b"<html")):
             where = f"{self._http.base_url}{path}"
             raise ErpMalformedResponseError(f"the ERP answered {where} with an HTML page, not JSON (a login form?)")

@@ -156,12 +156,20 @@ class FlexiClient:
         except orjson.JSONDecodeError:  # also absurdly nested JSON, NaN, and integers over 64 bits
             raise ErpMalformedResponseError(f"ERP answered {path} with malformed JSON") from None
 
-    def _request(self, path: str, params: dict[str, str]) -> bytes:
+    def send(self, method: str, path: str, params: dict[str, str]) -> Any:
+        """A write (``PUT``/``POST``/``DELETE``, e.g. registering a web hook) and its parsed answer."""
+        body = self._request(path, params, method)
+        try:
+            return orjson.loads(body) if body.strip() else {}
+        except orjson.JSONDecodeError:
+            raise ErpMalformedResponseError(f"ERP answered {method} {path} with malformed JSON") from None
+
+    def _request(self, path: str, params: dict[str, str], method: str = "GET") -> bytes:
         where = f"{self._http.base_url}{path}"  # no credentials: they travel in the Authorization header
         attempts = self.config.retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                status, body = self._fetch(path, {**params, "auth": "http"}, where)
+                status, body = self._fetch(path, {**params, "auth": "http"}, where, method)
             except httpx.TimeoutException:
                 problem = f"timed out after {self.config.timeout_seconds:g} s"
             except httpx.TransportError as exc:
@@ -177,10 +185,10 @@ class FlexiClient:
                 self._sleep(self.config.backoff_seconds * 2 ** (attempt - 1))
         raise ErpUnavailableError(f"ERP unreachable at {where}: {problem} (tried {attempts} times)")
 
-    def _fetch(self, path: str, params: dict[str, str], where: str) -> tuple[int, bytes]:
+    def _fetch(self, path: str, params: dict[str, str], where: str, method: str = "GET") -> tuple[int, bytes]:
         """The status and body, streamed with a byte cap: a runaway answer is an error, not a memory blow-up."""
         cap = self.config.max_response_bytes
-        with self._http.stream("GET", path, params=params) as response:
+        with self._http.stream(method, path, params=params) as response:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > cap:
                 raise _too_big(where, cap)

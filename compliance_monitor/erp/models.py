@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -166,3 +167,65 @@ class RequestSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id} slot {self.number}"
+
+
+class FeedMode(models.TextChoices):
+    OFF = "off"
+    POLL = "poll"  # read changes.json every few seconds: needs no inbound network
+    HOOK = "hook"  # the ERP POSTs its changes to /hooks/flexi/<connection>/<secret>
+
+
+class ChangeFeed(models.Model):
+    """A connection's change feed (erp/change_feed.py): where it stands in the ERP's change log, and how it reads it.
+
+    ``cursor`` is the last version processed: it advances in the transaction that stores what the changes asked
+    to re-check, so a crash re-reads from it and nothing is lost; versions at or below it are duplicates.
+    """
+
+    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="change_feed")
+    mode = models.CharField(max_length=8, choices=FeedMode.choices, default=FeedMode.OFF)
+    cursor = models.BigIntegerField(null=True, blank=True, help_text="The last change log version processed.")
+    global_version = models.BigIntegerField(null=True, blank=True, help_text="The ERP's latest version, last seen.")
+    hook_secret_encrypted = models.TextField(blank=True, editable=False)  # Fernet token of the hook URL's secret
+    last_read_at = models.DateTimeField(null=True, blank=True, help_text="When the change log was last read whole.")
+    last_change_at = models.DateTimeField(null=True, blank=True, help_text="When the last change was received.")
+    last_change = models.JSONField(null=True, blank=True, help_text="The last change received (version, evidence…).")
+    changes_received = models.PositiveBigIntegerField(default=0)
+    warning = models.CharField(max_length=300, blank=True, help_text="Why the feed cannot read (change log off…).")
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"change feed of {self.connection_id} ({self.mode})"
+
+    @property
+    def hook_secret(self) -> str:
+        return crypto.decrypt(self.hook_secret_encrypted) if self.hook_secret_encrypted else ""
+
+    @hook_secret.setter
+    def hook_secret(self, plain: str) -> None:
+        self.hook_secret_encrypted = crypto.encrypt(plain) if plain else ""
+
+    def lag_versions(self) -> int | None:
+        if self.global_version is None or self.cursor is None:
+            return None
+        return max(0, self.global_version - self.cursor)
+
+    def lag_seconds(self, now: datetime) -> float | None:
+        """Seconds since the feed last knew it had every change (0 right after a whole read)."""
+        return None if self.last_read_at is None else max(0.0, (now - self.last_read_at).total_seconds())
+
+
+class DemoBooking(models.Model):
+    """A stock booking made in the demo company (its scenario action); the demo's change log is these rows."""
+
+    number = models.PositiveIntegerField(unique=True)
+    data = models.JSONField(help_text="The booking (erp/bookings.py Booking), as its to_data gives it.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"demo booking {self.number}"

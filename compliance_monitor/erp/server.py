@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from compliance_monitor.erp import filters, flexi_properties, synthetic
+from compliance_monitor.erp import bookings, filters, flexi_properties, server_changes, synthetic
 from compliance_monitor.erp.flexi import EVIDENCE_STOCK
 from compliance_monitor.erp.synthetic import Company, Typing
 
@@ -106,6 +106,7 @@ class FlexiState:
     today: date | None = None  # the current period and invoice dates; None: date.today() at each request
     stock_slot: int = 0  # added to the stock date's ordinal: the in-process demo's drift (erp/sources.py)
     matches: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # filter → matching row indexes
+    logs: dict[str, bookings.ChangeLog] = field(default_factory=dict)  # company code → its bookings and change log
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
@@ -120,6 +121,11 @@ class FlexiState:
 
     def all_companies(self) -> dict[str, Company]:
         return {self.company.code: self.company, **self.companies}
+
+    def log(self, company: Company) -> bookings.ChangeLog:
+        """The company's change log (created on first use; every company's Changes API starts switched on)."""
+        with self.lock:
+            return self.logs.setdefault(company.code, bookings.ChangeLog())
 
     def wait_until(self, predicate: Callable[[FlexiState], bool], timeout: float = 10.0) -> bool:
         """Wait (at most ``timeout`` s) until ``predicate(state)`` holds, checked whenever a request comes or goes."""
@@ -147,6 +153,13 @@ class FlexiServer(ThreadingHTTPServer):
         if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that gave up waiting is no error
             super().handle_error(request, client_address)
 
+    def call_hooks(self, path: str) -> None:
+        """After a write: the company's registered hooks get its new changes, from a thread of their own."""
+        company = self.state.all_companies().get(path.strip("/").split("/")[1])
+        if company is not None and self.state.log(company).hooks:
+            log = self.state.log(company)
+            threading.Thread(target=server_changes.deliver, args=(log, self.state.lock), daemon=True).start()
+
     def start_in_thread(self) -> FlexiServer:
         threading.Thread(target=self.serve_forever, args=(0.02,), name="flexi-server", daemon=True).start()
         return self
@@ -170,10 +183,19 @@ class FlexiHandler(BaseHTTPRequestHandler):
         self._handle(body=None)
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self._handle(body=self.rfile.read(length) if length else b"")
+        self._handle(body=self._body())
 
-    def _handle(self, body: bytes | None) -> None:
+    def do_PUT(self) -> None:
+        self._handle(body=self._body(), method="PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle(body=None, method="DELETE")
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self, body: bytes | None, method: str = "") -> None:
         state = self.server.state
         with state.changed:
             state.requests += 1
@@ -183,13 +205,13 @@ class FlexiHandler(BaseHTTPRequestHandler):
             fault = state.faults.take()
             latency = state.latency_seconds
         try:
-            self._answer(state, fault, latency, body)
+            self._answer(state, fault, latency, body, method or self.command)
         finally:
             with state.changed:
                 state.in_flight -= 1
                 state.changed.notify_all()
 
-    def _answer(self, state: FlexiState, fault: Faults | None, latency: float, body: bytes | None) -> None:
+    def _answer(self, state: FlexiState, fault: Faults | None, latency: float, body: bytes | None, method: str) -> None:
         if latency:
             time.sleep(latency)
         if fault and self._apply(fault):
@@ -198,6 +220,11 @@ class FlexiHandler(BaseHTTPRequestHandler):
             self._authenticate()
             url = urlsplit(self.path)
             params = {key: values[-1] for key, values in parse_qs(url.query).items()}
+            written = changelog_route(state, url.path, params, method, body)
+            if written is not None:
+                self._send(200, written)
+                self.server.call_hooks(url.path)
+                return
             if body:
                 params.update(_query_body(body))
             self._send_raw(200, _answer_of(state, (self.path, body), url.path, params), "application/json")
@@ -271,6 +298,23 @@ def _param(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
+def changelog_route(
+    state: FlexiState, path: str, params: dict[str, str], method: str = "GET", body: bytes | None = None
+) -> dict[str, Any] | None:
+    """Bookings, the change log and hooks (:mod:`.server_changes`); None for the read-only evidences."""
+    parts = path.strip("/").split("/")
+    company = state.all_companies().get(parts[1]) if len(parts) >= 3 and parts[0] == "c" else None
+    if company is None:
+        return None
+    answer = server_changes.route(state, company, "/".join(parts[2:]), params, method, body)
+    if answer is None:
+        return None
+    status, payload = answer
+    if status != 200:
+        raise ApiError(status, payload["winstrom"]["message"])
+    return payload
+
+
 def route(state: FlexiState, path: str, params: dict[str, str]) -> dict[str, Any]:
     companies = state.all_companies()
     if path == "/c.json":
@@ -339,7 +383,10 @@ def _stock(state: FlexiState, company: Company, params: dict[str, str]) -> dict[
         on = date.fromisoformat(params["datum"])
     except (KeyError, ValueError):
         raise ApiError(400, "Parametr 'datum' (YYYY-MM-DD) je povinný") from None
-    total = company.row_count(warehouse)
+    booked = state.log(company).booked(warehouse.code)
+    added, extra = bookings.own_additions(company, warehouse, booked), bookings.extra_rows(company, warehouse, booked)
+    own = company.row_count(warehouse)
+    total = own + len(extra)
     start, limit = _paging(params, total)
     data = state.data
     with state.lock:
@@ -348,13 +395,16 @@ def _stock(state: FlexiState, company: Company, params: dict[str, str]) -> dict[
     sent = min(total, data.truncate.get(warehouse.code, total))
     expanded = "includes" in params and params.get("detail", "summary").startswith("custom:")
     rows = []
+    slot = on.toordinal() + state.stock_slot
     for index in range(start, min(sent, start + limit + data.oversize)):
-        row = synthetic.render(
-            warehouse,
-            company.row(warehouse, index, on.toordinal() + state.stock_slot),
-            expanded=expanded,
-            typing=state.typing,
-        )
+        if index >= own:
+            n = index - own
+            rows.append(bookings.booked_row(company, warehouse, n, extra[n], slot, expanded, state.typing))
+            continue
+        facts = company.row(warehouse, index, slot)
+        if index in added:
+            facts["quantity"] += added[index]
+        row = synthetic.render(warehouse, facts, expanded=expanded, typing=state.typing)
         row.update(data.values.get((warehouse.code, index), {}))
         rows.append(row)
     counted = params.get("add-row-count") == "true" and not data.no_row_count

@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar
 
 from django.utils import timezone
 
-from compliance_monitor.erp import flexi, server, synthetic
+from compliance_monitor.erp import bookings, flexi, server, synthetic
 from compliance_monitor.erp.client import FlexiClient, Pager
 from compliance_monitor.erp.flexi import StockRow
 from compliance_monitor.erp.models import Connection
@@ -34,10 +34,30 @@ class StockSource(Protocol):
 class DemoSource:
     """The synthetic demo company, read in-process through the same Flexi parsing as the real ERP."""
 
-    def __init__(self, now: datetime, company: synthetic.Company | None = None) -> None:
+    def __init__(
+        self, now: datetime, company: synthetic.Company | None = None, log: bookings.ChangeLog | None = None
+    ) -> None:
         self.company = company or synthetic.Company()
         self.slot = int(now.timestamp() // (DEMO_DRIFT_MINUTES * 60))
         self.today = timezone.localtime(now).date()
+        self.log = log or bookings.ChangeLog()  # what was booked into the demo (erp/demo.py), read before any thread
+
+    def state(self) -> server.FlexiState:
+        state = server.FlexiState(self.company, today=self.today, stock_slot=self.slot)
+        state.logs[self.company.code] = self.log
+        return state
+
+    def get_json(self, path: str, params: dict[str, str]) -> Any:
+        """One answer of the local Flexi-format server's code, in-process: the change log, a record, an evidence."""
+        return self.send("GET", path, params)
+
+    def send(self, method: str, path: str, params: dict[str, str]) -> Any:
+        state, full = self.state(), f"/c/{self.company.code}/{path}"
+        try:
+            written = server.changelog_route(state, full, params, method)
+            return written if written is not None else server.route(state, full, params)
+        except server.ApiError as exc:
+            raise flexi.ErpResponseError(f"ERP refused the request: {exc.message}") from None
 
     def stock(self, warehouse: str, on: date) -> Iterator[StockRow]:
         found = self.company.warehouse(warehouse if warehouse.isdigit() else f"code:{warehouse}")
@@ -57,7 +77,7 @@ class DemoSource:
     def pages(self, request: RowRequest) -> Iterator[list[dict[str, Any]]]:
         """Any evidence the local Flexi-format server serves, answered in-process by the same code (no HTTP) and
         proven whole by the same :class:`Pager` as a real read."""
-        state = server.FlexiState(self.company, today=self.today, stock_slot=self.slot)
+        state = self.state()
         path, pager = f"/c/{self.company.code}/{request.path()}", Pager(DEMO_PAGE_SIZE, DEMO_MAX_ROWS)
         while True:
             params = {**request.params(), "limit": str(pager.limit), "start": str(pager.start), "order": "id"}
@@ -78,4 +98,8 @@ class DemoSource:
 
 def open_source(connection: Connection, now: datetime) -> StockSource:
     """Read through ``connection``: the in-process demo company, or its ABRA Flexi server."""
-    return DemoSource(now) if connection.is_demo else FlexiClient(connection.to_erp_config())
+    if connection.is_demo:
+        from compliance_monitor.erp import demo
+
+        return DemoSource(now, log=demo.change_log())
+    return FlexiClient(connection.to_erp_config())

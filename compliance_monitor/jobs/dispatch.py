@@ -45,3 +45,13 @@ def send(
         log.error("broker_publish_failed", execution_id=execution_id, error=str(exc), error_type=type(exc).__name__)
         return False
     return True
+
+
+def send_flush(job_id: int | None = None, *, countdown: float = 0.0) -> None:
+    """Ask a control worker to queue the change runs that are due (jobs/changes.py), now or after ``countdown`` s."""
+    from compliance_monitor.jobs.tasks import flush_changes
+
+    try:
+        flush_changes.apply_async(kwargs={"job_id": job_id}, countdown=countdown, queue="control", retry=False)
+    except Exception as exc:  # noqa: BLE001 — the periodic poll flushes as well: nothing waits for ever
+        log.warning("broker_publish_failed", task="flush_changes", error=str(exc), error_type=type(exc).__name__)

@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from compliance_monitor.checks.base import CheckOutcome
 from compliance_monitor.checks.results import store_outcomes
-from compliance_monitor.jobs import dispatch, scheduler
+from compliance_monitor.jobs import changes, dispatch, scheduler
 from compliance_monitor.jobs.models import FAILURE_STATUSES, LIVE_STATUSES, Execution, Job, Status, Trigger
 from compliance_monitor.jobs.signals import execution_finished
 
@@ -133,6 +133,7 @@ def finish(execution_id: uuid.UUID, result: Result, *, now: datetime, from_statu
         _update_job_counters(job, execution, now)
         release_lease(job.pk, execution.pk)
         _maybe_retry(job, execution, now)
+        changes.after_run(job, execution, now=now)
         finished_id, status = execution.pk, execution.status
         transaction.on_commit(lambda: execution_finished.send(Execution, execution_id=finished_id, status=status))
     _log_finished(execution)
@@ -164,7 +165,8 @@ def _update_job_counters(job: Job, execution: Execution, now: datetime) -> None:
     failed = execution.status in (*FAILURE_STATUSES, Status.ABANDONED)
     job.execution_count += 1
     job.failure_count += failed
-    job.consecutive_failures = job.consecutive_failures + 1 if failed else 0
+    if execution.trigger != Trigger.CHANGE:  # bookings during an ERP outage must not disable the job in minutes
+        job.consecutive_failures = job.consecutive_failures + 1 if failed else 0
     job.last_run_at = execution.started_at or now
     job.last_status = execution.status
     if failed:
@@ -174,6 +176,7 @@ def _update_job_counters(job: Job, execution: Execution, now: datetime) -> None:
         job.last_success_at = now
     if (
         failed
+        and execution.trigger != Trigger.CHANGE
         and job.enabled
         and job.auto_disable_on_failures
         and (job.consecutive_failures >= job.max_consecutive_failures)
@@ -195,7 +198,10 @@ def _auto_disable(job: Job, now: datetime) -> None:
 
 
 def _maybe_retry(job: Job, execution: Execution, now: datetime) -> None:
-    """Failed runs retry per the job's policy; an abandoned run is re-queued once."""
+    """Failed runs retry per the job's policy; an abandoned run is re-queued once. A change run is never retried:
+    its scopes wait again, for the next change run or a successful full run (jobs/changes.py)."""
+    if execution.trigger == Trigger.CHANGE:
+        return
     if not job.enabled and execution.trigger != Trigger.EMERGENCY:
         return
     if execution.status == Status.FAILED and execution.attempt <= job.max_retries:
@@ -212,6 +218,7 @@ def _queue_follow_up(job: Job, execution: Execution, *, now: datetime, when: dat
         reason=f"{'recovery' if recovered else 'retry'} of {execution.pk}",
         parameters=execution.parameters,
         warehouses=execution.warehouses,
+        checks=execution.checks,
         queued_at=now,
         scheduled_for=when,
         attempt=execution.attempt + 1,

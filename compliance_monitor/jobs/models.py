@@ -204,6 +204,7 @@ class Trigger(models.TextChoices):
     MANUAL = "manual"
     RETRY = "retry"
     EMERGENCY = "emergency"  # a forced run of a disabled job
+    CHANGE = "change"  # the ERP's change log said these scopes changed (jobs/changes.py)
 
 
 class Execution(models.Model):
@@ -217,6 +218,7 @@ class Execution(models.Model):
     reason = models.CharField(max_length=500, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
     warehouses = models.JSONField(default=list, blank=True)
+    checks = models.JSONField(default=list, blank=True, help_text="The checks this run runs; empty = the job's.")
 
     scheduled_for = models.DateTimeField(null=True, blank=True, help_text="The cron slot or retry time.")
     queued_at = models.DateTimeField()
@@ -291,6 +293,11 @@ class Execution(models.Model):
         return all(key == "date" or job.default_parameters.get(key) == value for key, value in self.parameters.items())
 
     @property
+    def is_partial(self) -> bool:
+        """Some scopes or checks only: it proves nothing of the rest (no job-level recovery from it)."""
+        return bool(self.warehouses or self.checks)
+
+    @property
     def has_errors(self) -> bool:
         return self.status in FAILURE_STATUSES or bool(self.error_type)
 
@@ -304,6 +311,29 @@ class Execution(models.Model):
         if not self.total_reports:
             return 0.0
         return round(100.0 * self.successful_reports / self.total_reports, 2)
+
+
+class PendingRecheck(models.Model):
+    """Scopes of one check of one job that changes in the ERP asked to re-check, waiting for their run.
+
+    Written in the transaction that advances the change feed's cursor, deleted in the one that queues the run:
+    a crash in between loses nothing. ``scopes`` empty with ``all_scopes``: every scope of the check.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="pending_rechecks")
+    check_name = models.CharField(max_length=200)
+    scopes = models.JSONField(default=list, blank=True)
+    all_scopes = models.BooleanField(default=False)
+    causes = models.JSONField(default=list, blank=True, help_text="The changes behind it (first ones, capped).")
+    change_count = models.PositiveIntegerField(default=0)
+    first_seen_at = models.DateTimeField()
+    due_at = models.DateTimeField(help_text="When the coalescing window closes and the run may be queued.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "check_name"], name="pending_recheck_one_per_check")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.check_name} {'all' if self.all_scopes else self.scopes}"
 
 
 class Beacon(models.Model):

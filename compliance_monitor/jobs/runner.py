@@ -23,9 +23,9 @@ from compliance_monitor.checks.base import (
     finite_or_incomplete,
     partial_outcomes,
 )
-from compliance_monitor.jobs import lifecycle
+from compliance_monitor.jobs import culprits, lifecycle
 from compliance_monitor.jobs.lifecycle import Result
-from compliance_monitor.jobs.models import Execution, Status
+from compliance_monitor.jobs.models import Execution, Status, Trigger
 
 log = structlog.get_logger(__name__)
 Clock = Callable[[], datetime]
@@ -95,11 +95,12 @@ def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:
         parameters={**job.default_parameters, **execution.parameters},
         warehouses=tuple(execution.warehouses or job.warehouses),
         connection=job.connection,
+        skip_unknown_scopes=execution.trigger == Trigger.CHANGE,
     )
     if not job.connection.enabled:
         raise ConnectionDisabledError(f"ERP connection {job.connection.name!r} is disabled: enable it to run this job")
     outcomes: list[CheckOutcome] = []
-    for name in job.checks:
+    for name in execution.checks or job.checks:
         try:
             check_outcomes = registry.get(name).run(context)
         except BaseException as exc:
@@ -112,6 +113,8 @@ def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:
             violations=sum(len(outcome.violations) for outcome in check_outcomes),
         )
         outcomes.extend(replace(outcome, connection=job.connection.name) for outcome in check_outcomes)
+    if execution.trigger == Trigger.CHANGE:
+        return culprits.blame(outcomes, execution.context.get("changes") or [])
     return outcomes
 
 

@@ -300,8 +300,19 @@ def ensure_demo(*, now: datetime) -> list[Execution]:
             cron="*/10 * * * *",
             checks=default_checks(),
         )
+    _demo_feed(now)
     never_ran = Job.objects.filter(enabled=True, execution_count=0, executions__isnull=True)
     return [trigger(job, by="serve", now=now, reason="first run at start-up") for job in never_ran]
+
+
+def _demo_feed(now: datetime) -> None:
+    """The demo company's change feed polls by default (its bookings become alerts in seconds); a feed someone
+    switched is left as it is."""
+    from compliance_monitor.erp import change_feed
+    from compliance_monitor.erp.models import Connection, FeedMode
+
+    for demo in Connection.objects.filter(is_demo=True, change_feed__isnull=True):
+        change_feed.set_mode(demo, FeedMode.POLL, now=now)
 
 
 def default_checks() -> list[str]:

@@ -18,6 +18,7 @@ from compliance_monitor.jobs.models import (
     Execution,
     Job,
     Status,
+    Trigger,
     failure_rate,
     is_healthy,
     requires_attention,
@@ -40,6 +41,15 @@ class DailyTrend:
 
 
 @dataclass(frozen=True)
+class TriggerDurations:
+    """The durations of one trigger type's runs: a one-warehouse change run is not "fast" next to a full cron run."""
+
+    count: int
+    p50_duration_seconds: float | None
+    p95_duration_seconds: float | None
+
+
+@dataclass(frozen=True)
 class JobStatistics:
     job: str
     period_start: datetime
@@ -55,6 +65,7 @@ class JobStatistics:
     consecutive_failures: int
     is_healthy: bool
     daily: list[DailyTrend] = field(default_factory=list)
+    by_trigger: dict[str, TriggerDurations] = field(default_factory=dict)  # the headline leaves change runs out
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float | None:
@@ -75,7 +86,8 @@ def statistics(job: Job, *, now: datetime, days: int = DEFAULT_DAYS) -> JobStati
     runs = Execution.objects.filter(job=job, queued_at__gte=start, queued_at__lte=now)
     by_status = dict(runs.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     ran_runs = runs.filter(status__in=RAN, duration_seconds__isnull=False)
-    durations = sorted(d for d in ran_runs.values_list("duration_seconds", flat=True) if d is not None)
+    timed = sorted(ran_runs.values_list("trigger", "duration_seconds"), key=lambda pair: pair[1] or 0.0)
+    durations = [d for trigger, d in timed if d is not None and trigger != Trigger.CHANGE]
     ran = sum(by_status.get(status, 0) for status in RAN)
     return JobStatistics(
         job=job.name,
@@ -91,8 +103,20 @@ def statistics(job: Job, *, now: datetime, days: int = DEFAULT_DAYS) -> JobStati
         last_failure_at=job.last_failure_at,
         consecutive_failures=job.consecutive_failures,
         is_healthy=job.is_healthy,
-        daily=daily_trend(runs, ZoneInfo(job.timezone), start=start, now=now),
+        daily=daily_trend(runs.exclude(trigger=Trigger.CHANGE), ZoneInfo(job.timezone), start=start, now=now),
+        by_trigger=_by_trigger(timed),
     )
+
+
+def _by_trigger(timed: list[tuple[str, float | None]]) -> dict[str, TriggerDurations]:
+    grouped: dict[str, list[float]] = defaultdict(list)
+    for trigger, seconds in timed:
+        if seconds is not None:
+            grouped[trigger].append(seconds)
+    return {
+        trigger: TriggerDurations(len(values), percentile(values, 0.5), percentile(values, 0.95))
+        for trigger, values in sorted(grouped.items())
+    }
 
 
 def daily_trend(runs: QuerySet[Execution], tz: ZoneInfo, *, start: datetime, now: datetime) -> list[DailyTrend]:

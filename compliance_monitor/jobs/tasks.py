@@ -12,7 +12,7 @@ from celery.worker.request import Request
 from django.conf import settings
 from django.utils import timezone
 
-from compliance_monitor.jobs import conflict_cache, reaper, retention, runner, services
+from compliance_monitor.jobs import changes, conflict_cache, feeds, reaper, retention, runner, services
 from compliance_monitor.jobs.models import Beacon
 
 log = structlog.get_logger(__name__)
@@ -72,3 +72,18 @@ def housekeeping() -> int:
 def refresh_conflicts() -> bool:
     """Recompute schedule conflicts though no schedule changed: run windows follow the runs, the horizon the clock."""
     return conflict_cache.refresh(now=timezone.now(), force=True)
+
+
+@shared_task(name="compliance_monitor.jobs.tasks.poll_change_feeds")
+def poll_change_feeds() -> int:
+    """Read the polled change feeds, then queue the change runs that are due (a safety net for lost flushes)."""
+    now = timezone.now()
+    received = feeds.poll_all(now=now)
+    changes.flush(now=now)
+    return received
+
+
+@shared_task(name="compliance_monitor.jobs.tasks.flush_changes")
+def flush_changes(job_id: int | None = None) -> list[str]:
+    queued = changes.flush(now=timezone.now(), job_ids=None if job_id is None else [job_id])
+    return [str(execution.pk) for execution in queued]

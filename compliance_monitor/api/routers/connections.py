@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -16,11 +16,27 @@ from compliance_monitor.accounts import access
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.api.routers.common import ERRORS, actor
 from compliance_monitor.api.schemas import Body, ErrorOut
-from compliance_monitor.erp import catalog, connections, probe
+from compliance_monitor.erp import bookings, catalog, change_feed, connections, demo, probe
 from compliance_monitor.erp.models import Connection
 
 router = Router(tags=["connections"])
 SLUG = r"^[-a-zA-Z0-9_]+$"
+
+
+class FeedOut(Schema):
+    """The connection's change feed (real-time re-checks from the ERP's change log); the hook secret is never sent."""
+
+    mode: str = Field(..., description="off | poll (read changes.json every few seconds) | hook (the ERP POSTs)")
+    cursor: int | None = Field(..., description="The last change log version processed.")
+    global_version: int | None = Field(..., description="The ERP's latest version, as last seen.")
+    lag_versions: int | None
+    lag_seconds: float | None = Field(..., description="Seconds since the feed last had every change.")
+    last_change_at: datetime | None
+    last_change: dict[str, Any] | None
+    changes_received: int
+    warning: str = Field(..., description="Why the feed cannot read, e.g. the change log is not enabled.")
+    last_error: str
+    last_error_at: datetime | None
 
 
 class ConnectionOut(Schema):
@@ -41,6 +57,7 @@ class ConnectionOut(Schema):
     notes: str
     last_test_result: dict[str, Any] | None
     last_tested_at: datetime | None
+    change_feed: FeedOut
 
 
 class ConnectionPatch(Body):
@@ -57,6 +74,7 @@ class ConnectionPatch(Body):
     max_concurrent_requests: int | None = Field(None, ge=1, le=64)
     enabled: bool | None = None
     notes: str | None = Field(None, max_length=5000)
+    change_feed: Literal["off", "poll", "hook"] | None = Field(None, description="Switch the change feed.")
 
 
 class ConnectionIn(ConnectionPatch):
@@ -101,7 +119,14 @@ def connection_or_404(request: HttpRequest, name: str) -> Connection:
 
 
 def out(connection: Connection) -> dict[str, Any]:
-    return {name: getattr(connection, name) for name in ConnectionOut.model_fields}
+    data = {name: getattr(connection, name) for name in ConnectionOut.model_fields if name != "change_feed"}
+    return data | {"change_feed": feed_out(change_feed.feed_view(connection))}
+
+
+def feed_out(feed: Any) -> dict[str, Any]:
+    now = timezone.now()
+    data = {name: getattr(feed, name) for name in FeedOut.model_fields if not name.startswith("lag_")}
+    return data | {"lag_versions": feed.lag_versions(), "lag_seconds": feed.lag_seconds(now)}
 
 
 @router.get("", response={200: list[ConnectionOut], **ERRORS}, summary="All ERP connections")
@@ -114,10 +139,13 @@ def list_connections(request: HttpRequest) -> list[dict[str, Any]]:
 def create_connection(request: HttpRequest, body: ConnectionIn) -> Status[dict[str, Any]]:
     actor(request, Role.ADMIN)
     fields = body.model_dump(exclude_none=True)
+    mode = fields.pop("change_feed", None)
     try:
         connection = connections.create_connection(now=timezone.now(), **fields)
     except connections.ConnectionExistsError as exc:
         raise HttpError(409, str(exc)) from None
+    if mode is not None:
+        change_feed.set_mode(connection, mode, now=timezone.now())
     return Status(201, out(connection))
 
 
@@ -132,7 +160,11 @@ def update_connection(request: HttpRequest, name: str, body: ConnectionPatch) ->
     actor(request, Role.ADMIN)
     connection = connection_or_404(request, name)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    return out(connections.update_connection(connection, now=timezone.now(), **changes))
+    mode = changes.pop("change_feed", None)
+    connection = connections.update_connection(connection, now=timezone.now(), **changes) if changes else connection
+    if mode is not None:
+        change_feed.set_mode(connection, mode, now=timezone.now())
+    return out(connection)
 
 
 @router.delete("/{name}", response={204: None, **ERRORS}, summary="Remove an ERP connection")
@@ -171,3 +203,34 @@ def refresh_catalog(request: HttpRequest, name: str) -> dict[str, Any]:
         return catalog.as_json(catalog.refresh(connection_or_404(request, name), now=timezone.now()))
     except catalog.CatalogRefreshError as exc:
         raise HttpError(502, exc.message) from None
+
+
+class BookingLineIn(Body):
+    product: str = Field(..., min_length=1, max_length=20, description="A product code of the demo, e.g. MAT00001")
+    quantity: float = Field(..., ge=-1e6, le=1e6)
+
+
+class BookingIn(Body):
+    warehouse: str = Field(..., min_length=1, max_length=64, description="A demo warehouse code, e.g. ZBOZI")
+    lines: list[BookingLineIn] = Field(..., min_length=1, max_length=50)
+
+
+class BookingOut(Schema):
+    document: str
+    version: int = Field(..., description="The change log version of the stock document.")
+
+
+@router.post(
+    "/{name}/bookings", response={201: BookingOut, **ERRORS}, summary="Demo scenario: book stock into a demo warehouse"
+)
+def book_demo_stock(request: HttpRequest, name: str, body: BookingIn) -> Status[dict[str, Any]]:
+    actor(request, Role.OPERATOR)
+    connection = connection_or_404(request, name)
+    if not connection.is_demo:
+        raise HttpError(422, "only the built-in demo company takes bookings from here; book in the ERP itself")
+    lines = [(line.product.strip().upper(), line.quantity) for line in body.lines]
+    try:
+        booking = demo.book(body.warehouse, lines, user=request.user.get_username(), now=timezone.now())
+    except bookings.BookingError as exc:
+        raise HttpError(422, str(exc)) from None
+    return Status(201, {"document": booking.code, "version": booking.version})

@@ -22,7 +22,7 @@ from compliance_monitor.dashboard.connection_forms import ConnectionEditForm, Co
 from compliance_monitor.dashboard.rule_lines import CatalogIndex, rule_lines
 from compliance_monitor.dashboard.views.common import needs, page
 from compliance_monitor.dashboard.views.jobs import attach
-from compliance_monitor.erp import catalog, connections, probe
+from compliance_monitor.erp import catalog, change_feed, connections, probe, synthetic
 from compliance_monitor.erp.crypto import UndecryptableSecretError
 from compliance_monitor.erp.models import Connection
 
@@ -79,6 +79,7 @@ def detail_page(request: HttpRequest, connection: Connection, *, status: int = 2
         "rules": rules,
         "jobs": jobs,
         "remove_form": extra.pop("remove_form", None) or RemoveConnectionForm(),
+        **feed_context(connection),
         "steps_done": {
             "tested": bool(connection.last_test_result and connection.last_test_result.get("ok")),
             "catalog": index.read,
@@ -88,6 +89,17 @@ def detail_page(request: HttpRequest, connection: Connection, *, status: int = 2
         **extra,
     }
     return page(request, "dashboard/connection.html", context, status=status)
+
+
+def feed_context(connection: Connection) -> dict[str, Any]:
+    feed = change_feed.feed_view(connection)
+    warehouses = [w.code for w in synthetic.DEMO_WAREHOUSES]
+    return {
+        "feed": feed,
+        "feed_lag": feed.lag_seconds(timezone.now()),
+        "feed_modes": change_feed.MODES,
+        "demo_warehouses": warehouses,
+    }
 
 
 @require_http_methods(["GET", "POST"])

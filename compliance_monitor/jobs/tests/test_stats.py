@@ -90,3 +90,26 @@ def test_health_summarises_every_job(make_job, now) -> None:
 def test_a_system_without_problems_is_healthy(make_job, now) -> None:
     make_job()
     assert stats.health(now=now).is_healthy
+
+
+def test_change_runs_have_their_own_durations_and_leave_the_headline_alone(make_job, make_execution, now) -> None:
+    from datetime import timedelta
+
+    from compliance_monitor.jobs import stats
+    from compliance_monitor.jobs.models import Status, Trigger
+
+    job = make_job()
+    for seconds, trigger in ((100.0, Trigger.SCHEDULED), (120.0, Trigger.SCHEDULED), (2.0, Trigger.CHANGE)):
+        make_execution(
+            job,
+            trigger=trigger,
+            status=Status.SUCCEEDED,
+            queued_at=now - timedelta(hours=1),
+            duration_seconds=seconds,
+        )
+
+    found = stats.statistics(job, now=now)
+
+    assert found.p50_duration_seconds == 110.0  # a one-warehouse change run does not make the job look fast
+    assert found.by_trigger["change"].count == 1 and found.by_trigger["change"].p50_duration_seconds == 2.0
+    assert found.by_trigger["scheduled"].p95_duration_seconds == 119.0

@@ -12,8 +12,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from compliance_monitor import cli
-from compliance_monitor.erp import catalog, connections, probe
-from compliance_monitor.erp.models import Connection
+from compliance_monitor.erp import catalog, change_feed, connections, probe
+from compliance_monitor.erp.flexi import ErpError
+from compliance_monitor.erp.models import Connection, FeedMode
 
 EXIT_FAILED = 2
 prompt = getpass.getpass  # a module attribute, so tests can answer the prompt
@@ -25,8 +26,10 @@ class Command(cli.SubcommandCommand):
         connections.ConnectionExistsError: lambda exc, o: str(exc),
         connections.ConnectionInUseError: lambda exc, o: str(exc),
         catalog.CatalogRefreshError: lambda exc, o: f"cannot read the catalog of {o.get('name')!r}: {exc}",
+        change_feed.FeedModeError: lambda exc, o: str(exc),
+        ErpError: lambda exc, o: f"the ERP of {o.get('name')!r} refused: {exc}",
     }
-    help = "ERP connections: list, add, test, catalog, remove."
+    help = "ERP connections: list, add, test, catalog, feed, hook, remove."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -53,6 +56,16 @@ class Command(cli.SubcommandCommand):
         shown.add_argument("--refresh", action="store_true", help="read them from the ERP first")
         shown.add_argument("--json", action="store_true")
         sub.add_parser("remove", help="remove a connection no job uses").add_argument("name")
+        feed = sub.add_parser("feed", help="show the change feed of a connection, or switch it with --mode")
+        feed.add_argument("name")
+        feed.add_argument("--mode", choices=change_feed.MODES, help="off | poll | hook")
+        hook = sub.add_parser("hook", help="the ERP's web hook to this installation: register, status, remove")
+        hooks = hook.add_subparsers(dest="hook_action", required=True, metavar="HOOK_ACTION")
+        register = hooks.add_parser("register", help="register the hook on the ERP (switches the feed to hook)")
+        register.add_argument("name")
+        register.add_argument("--url", required=True, help="this installation's address the ERP can reach")
+        hooks.add_parser("status", help="the hooks the ERP has for this installation").add_argument("name")
+        hooks.add_parser("remove", help="remove this installation's hooks from the ERP").add_argument("name")
 
     def do_list(self, options: dict[str, Any]) -> str:
         rows = list(Connection.objects.all())
@@ -106,6 +119,56 @@ class Command(cli.SubcommandCommand):
     def do_remove(self, options: dict[str, Any]) -> str:
         connections.delete_connection(Connection.objects.get(name=options["name"]))
         return f"removed {options['name']}"
+
+    def do_feed(self, options: dict[str, Any]) -> str:
+        connection = Connection.objects.get(name=options["name"])
+        if options["mode"]:
+            change_feed.set_mode(connection, options["mode"], now=timezone.now())
+        return feed_report(connection)
+
+    def do_hook(self, options: dict[str, Any]) -> str:
+        connection, now = Connection.objects.get(name=options["name"]), timezone.now()
+        action = options["hook_action"]
+        if action == "register":
+            url = options["url"].rstrip("/")
+            if not url.startswith(("http://", "https://")):
+                raise CommandError("--url: give this installation's http(s) address, e.g. https://monitor.example.com")
+            feed = change_feed.set_mode(connection, FeedMode.HOOK, now=now)
+            full = url + change_feed.hook_path(connection, feed.hook_secret)
+            change_feed.register_hook(connection, full, last_version=feed.cursor, now=now)
+            return f"registered the web hook of {connection.name}: {url}{change_feed.hook_path(connection, '…')}"
+        ours = [h for h in change_feed.list_hooks(connection, now=now) if _ours(connection, h["url"])]
+        if action == "status":
+            listed = [f"hook {h['id']}: {_masked(h['url'])}" for h in ours] or ["no hook of this installation"]
+            return "\n".join([*listed, feed_report(connection)])
+        for found in ours:
+            change_feed.remove_hook(connection, found["id"], now=now)
+        return f"removed {len(ours)} hook(s) of {connection.name} from the ERP"
+
+
+def _ours(connection: Connection, url: str) -> bool:
+    return f"/hooks/flexi/{connection.name}/" in url
+
+
+def _masked(url: str) -> str:
+    """The hook's URL with its secret hidden (the last path segment)."""
+    head, _, _ = url.rpartition("/")
+    return f"{head}/…"
+
+
+def feed_report(connection: Connection) -> str:
+    feed, now = change_feed.feed_view(connection), timezone.now()
+    lag = feed.lag_seconds(now)
+    lines = [
+        f"change feed of {connection.name}: {feed.mode}",
+        f"cursor {feed.cursor if feed.cursor is not None else '-'} of {feed.global_version or '-'}"
+        + (f", lag {feed.lag_versions()} version(s), {lag:.0f} s" if lag is not None else ""),
+        f"last change: {_time(feed.last_change_at) if feed.last_change_at else 'none yet'}"
+        + (f" ({feed.changes_received} received)" if feed.changes_received else ""),
+    ]
+    lines += [f"warning: {feed.warning}"] if feed.warning else []
+    lines += [f"last error at {_time(feed.last_error_at)}: {feed.last_error}"] if feed.last_error else []
+    return "\n".join(lines)
 
 
 def summary(connection: Connection) -> dict[str, Any]:
