@@ -18,6 +18,8 @@ TEST_ENVIRONMENT = {
     "CM_LEASE_MARGIN_SECONDS": "2",
     "CM_BEAT_MAX_LOOP_SECONDS": "1",
     "CM_BROKER_POLL_SECONDS": "0.05",
+    "CM_CHANGE_POLL_SECONDS": "1",
+    "CM_CHANGE_WINDOW_SECONDS": "1",
     # The distributed profiles (PostgreSQL, Redis, RabbitMQ) refuse the built-in key; any fixed one will do here.
     # ERP connection passwords are encrypted with it (required outside SQLite); a fixed test-only Fernet key.
     "CM_ENCRYPTION_KEY": "WUg98X496doddlaFzqoBHWYmros9WVB7wicFpW9ZMuI=",

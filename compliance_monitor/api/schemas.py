@@ -202,6 +202,7 @@ class ExecutionOut(Schema):
     reason: str
     parameters: dict[str, Any]
     warehouses: list[str]
+    checks: list[str] = Field(..., description="The checks this run ran; empty: all of the job's.")
     scheduled_for: datetime | None
     queued_at: datetime
     started_at: datetime | None
@@ -235,12 +236,35 @@ class RunAlertOut(Schema):
     state: str
 
 
+class ChangeCauseOut(Schema):
+    """A change in the ERP's change log that asked for this run, with its record's facts where the ERP gave them."""
+
+    version: int
+    evidence: str
+    record: str
+    operation: str
+    warehouse: str = ""
+    document: str = ""
+    date: str = ""
+    user: str = ""
+    product: str = ""
+    link: str = ""
+
+
 class ExecutionDetailOut(ExecutionOut):
     error_traceback: str
+    changes: list[ChangeCauseOut] = Field(
+        default_factory=list, description="A change run's causes (the first ones), from the ERP's change log."
+    )
     check_results: list[CheckResultOut] = Field(default_factory=list)
     alerts: list[RunAlertOut] | None = Field(
         None, description="The alerts this run raised, updated or resolved; null until alerts_reviewed_at is set."
     )
+
+    @staticmethod
+    def resolve_changes(obj: Any) -> list[dict[str, Any]]:
+        causes = (obj.context or {}).get("changes") or [] if obj.trigger == "change" else []
+        return [cause for cause in causes if isinstance(cause, dict)]
 
     @staticmethod
     def resolve_alerts(obj: Any) -> list[dict[str, Any]] | None:

@@ -127,9 +127,6 @@ class _Guarded:
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
         return self._guard(self.source.rows(request))
 
-    def judged(self, request: RowRequest, judge: Callable[[list[dict[str, Any]]], R]) -> Iterator[R]:
-        return self._guard(self.source.judged(request, judge))  # the stop is checked before every page
-
     def _guard(self, read: Iterable[R]) -> Iterator[R]:
         rows, gate = iter(read), self.gate
         try:

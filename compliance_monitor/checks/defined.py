@@ -283,7 +283,7 @@ def read_scope(scope: ScopeRead, source: sources.StockSource) -> CheckOutcome:
     credentials raise (every scope would fail alike). Runs in a reading thread: no database here."""
     for attempt in (1, 2):
         try:
-            return scope.conclude(source.judged(scope.request, scope.judge))
+            return scope.evaluate(source.rows(scope.request))
         except ErpRowCountChangedError as exc:
             if attempt == 2:
                 return scope.incomplete(f"{exc}, twice")

@@ -111,17 +111,6 @@ class FlexiClient:
         finally:
             ahead.close()
 
-    def judged(self, request: RowRequest, judge: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]:
-        """What ``judge`` makes of each page of a :meth:`rows` read, judged in the read-ahead thread right after the
-        page is parsed: the rows are handled by the thread that made them (one hand-over a page, not a contest
-        for the interpreter lock with the reader on every row), and the reader gets small verdicts."""
-        pages = _judging(self.page_lists(request.evidence, request.params(), path=request.path()), judge)
-        ahead = self._ahead = ReadAhead(pages)
-        try:
-            yield from ahead
-        finally:
-            ahead.close()
-
     def properties(self, evidence: str) -> Any:
         """The evidence's field metadata (``/properties.json``), as the ERP sends it."""
         return self.get_json(f"{evidence}/properties.json", {})
@@ -209,14 +198,6 @@ class FlexiClient:
         if status >= 400:
             raise ErpResponseError(f"ERP answered HTTP {status} at {where}: {_server_message(body)}")
         return body
-
-
-def _judging(pages: Generator[list[dict[str, Any]]], judge: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]:
-    try:
-        for page in pages:
-            yield judge(page)
-    finally:
-        pages.close()  # its request, if any, ends now
 
 
 def _too_big(where: str, cap: int) -> ErpIncompleteReadError:

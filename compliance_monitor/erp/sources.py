@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -23,8 +23,6 @@ class StockSource(Protocol):
     def stock(self, warehouse: str, on: date) -> Iterator[StockRow]: ...
 
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]: ...  # any evidence (erp/reads.py)
-
-    def judged(self, request: RowRequest, judge: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]: ...  # per page
 
     def interrupt(self) -> None: ...  # from another thread: the read in progress asks for nothing more
 
@@ -70,9 +68,6 @@ class DemoSource:
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
         for page in self.pages(request):
             yield from page
-
-    def judged(self, request: RowRequest, judge: Callable[[list[dict[str, Any]]], T]) -> Iterator[T]:
-        return map(judge, self.pages(request))
 
     def pages(self, request: RowRequest) -> Iterator[list[dict[str, Any]]]:
         """Any evidence the local Flexi-format server serves, answered in-process by the same code (no HTTP) and
