@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from compliance_monitor.erp.synthetic import Company, Warehouse
+from compliance_monitor.erp.synthetic import Company, Warehouse, render
 
 DOCUMENT, LINE = "skladovy-pohyb", "skladovy-pohyb-polozka"
 FIRST_VERSION, VERSION_STEP = 1001, 2  # versions ascend with gaps, as the ERP's do
@@ -211,8 +211,6 @@ def booked_row(
     company: Company, warehouse: Warehouse, n: int, booked: tuple[str, float], slot: int, expanded: bool, typing: Any
 ) -> dict[str, Any]:
     """The ``n``-th booked product new to ``warehouse``: its own card (code, name, group) with the booked quantity."""
-    from compliance_monitor.erp.synthetic import render
-
     code, quantity = booked
     place = product_row(company, code)
     assert place is not None, code  # booked products were checked when booked

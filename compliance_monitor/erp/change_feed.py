@@ -10,7 +10,8 @@ change is never dropped. What the changes ask to re-check is the jobs app's busi
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,14 +64,19 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def open_json_source(connection: Connection, now: datetime) -> Any:
-    return sources.open_source(connection, now)
+@contextmanager
+def opened(connection: Connection, now: datetime) -> Iterator[Any]:
+    """The connection's source (its ERP, or the in-process demo) for a few JSON requests, closed afterwards."""
+    source = sources.open_source(connection, now)
+    try:
+        yield source
+    finally:
+        source.close()
 
 
 def read_new(connection: Connection, cursor: int | None, *, now: datetime) -> Batch:
     """Every change after ``cursor``, resolved. No cursor yet: only where the log stands (nothing is replayed)."""
-    source = open_json_source(connection, now)
-    try:
+    with opened(connection, now) as source:
         if cursor is None:
             first = change_log.read_changes(source, 0, 1)
             return Batch([], first.global_version, first.global_version)
@@ -87,8 +93,6 @@ def read_new(connection: Connection, cursor: int | None, *, now: datetime) -> Ba
                 break
         through = max([c.version for c in found], default=cursor)
         return Batch(resolve(connection, source, found), through, global_version)
-    finally:
-        source.close()
 
 
 def resolve(connection: Connection, source: JsonSource, changes: Iterable[Change]) -> list[Resolved]:
@@ -137,15 +141,14 @@ def _link(connection: Connection, document_id: Any) -> str:
 
 def check_log_enabled(connection: Connection, *, now: datetime) -> str:
     """A warning when the change log cannot be read (switched off, or no rights to it); "" when it can."""
-    source = open_json_source(connection, now)
     try:
-        return "" if change_log.is_enabled(source) else "the ERP's change log is not enabled (changes/status.json)"
+        with opened(connection, now) as source:
+            enabled = change_log.is_enabled(source)
     except ErpPermissionError:
         return "no rights to read the ERP's change log (HTTP 403): grant the API user access to the Changes API"
     except ErpError as exc:
         return f"the ERP's change log could not be read: {exc}"[:300]
-    finally:
-        source.close()
+    return "" if enabled else "the ERP's change log is not enabled (changes/status.json)"
 
 
 def hook_path(connection: Connection, secret: str) -> str:
@@ -153,27 +156,18 @@ def hook_path(connection: Connection, secret: str) -> str:
 
 
 def register_hook(connection: Connection, url: str, *, last_version: int | None, now: datetime) -> None:
-    source = open_json_source(connection, now)
-    try:
+    with opened(connection, now) as source:
         change_log.register_hook(source, url, last_version)
-    finally:
-        source.close()
 
 
 def list_hooks(connection: Connection, *, now: datetime) -> list[dict[str, str]]:
-    source = open_json_source(connection, now)
-    try:
+    with opened(connection, now) as source:
         return change_log.hooks(source)
-    finally:
-        source.close()
 
 
 def remove_hook(connection: Connection, hook_id: str, *, now: datetime) -> None:
-    source = open_json_source(connection, now)
-    try:
+    with opened(connection, now) as source:
         change_log.remove_hook(source, hook_id)
-    finally:
-        source.close()
 
 
 MODES = tuple(FeedMode.values)

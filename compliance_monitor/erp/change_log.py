@@ -37,10 +37,6 @@ class Change:
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Change:
-        return cls(**{key: data[key] for key in ("version", "evidence", "record", "operation", "timestamp")})
-
 
 @dataclass(frozen=True)
 class ChangePage:

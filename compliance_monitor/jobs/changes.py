@@ -28,7 +28,6 @@ from compliance_monitor.erp.models import ChangeFeed
 from compliance_monitor.jobs import dispatch
 from compliance_monitor.jobs.models import (
     FAILURE_STATUSES,
-    LIVE_STATUSES,
     Execution,
     Job,
     PendingRecheck,
@@ -163,7 +162,7 @@ def _change_run(job: Job, pending: list[PendingRecheck], now: datetime) -> Execu
         trigger=Trigger.CHANGE,
         triggered_by=FEED,
         reason=reason[:500],
-        warehouses=[] if every else (job.warehouses and [s for s in scopes if s in job.warehouses]) or scopes,
+        warehouses=[] if every else scopes,  # pended within the job's warehouses (_in_job)
         checks=sorted({p.check_name for p in pending}),
         queued_at=now,
         context={"changes": causes, "change_count": count, "first_seen_at": _first(pending)},
@@ -195,7 +194,3 @@ def pend_again(execution: Execution, *, now: datetime) -> None:
     for name in execution.checks or execution.job.checks:
         _merge(execution.job_id, name, scopes, causes, now)
     log.info("change_run_pending_again", execution_id=str(execution.pk), status=execution.status)
-
-
-def live(job: Job) -> bool:
-    return Execution.objects.filter(job=job, status__in=LIVE_STATUSES).exists()

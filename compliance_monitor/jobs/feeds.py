@@ -53,11 +53,8 @@ def receive_hook(connection: str, secret: str, body: bytes, *, now: datetime) ->
         page = change_log.parse_changes(json.loads(body))
     except (ValueError, ErpError) as exc:
         raise ValueError(f"body: not a Flexi change list ({exc})") from None
-    source = change_feed.open_json_source(found.connection, now)
-    try:
+    with change_feed.opened(found.connection, now) as source:
         resolved = change_feed.resolve(found.connection, source, page.changes)
-    finally:
-        source.close()
     through = max([c.version for c in page.changes], default=None)
     return _ingested(found, Batch(resolved, through, page.global_version), now, whole=True)
 
