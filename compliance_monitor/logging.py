@@ -8,6 +8,7 @@ every line until it is cleared.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import structlog
@@ -20,6 +21,22 @@ def redact_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[st
     for key in event:
         if key.lower() in SECRET_KEYS:
             event[key] = "***"
+    return event
+
+
+# A web hook's URL carries its secret (/hooks/flexi/<connection>/<secret>): Django logs the path of every 4xx/5xx
+# answer, the web server every request. Whoever logs it, the secret is masked.
+HOOK_SECRET = re.compile(r"(/hooks/flexi/[^/\s]+/)[^/\s?#\"']+")
+
+
+def mask_hook_secret(text: str) -> str:
+    return HOOK_SECRET.sub(r"\1…", text)
+
+
+def mask_hook_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    for key, value in event.items():
+        if isinstance(value, str) and "/hooks/flexi/" in value:
+            event[key] = mask_hook_secret(value)
     return event
 
 
@@ -40,6 +57,7 @@ SHARED_PROCESSORS: list[Any] = [
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     redact_secrets,
+    mask_hook_secrets,
 ]
 
 

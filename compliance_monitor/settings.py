@@ -279,6 +279,8 @@ CM_SWEEP_SECONDS = env_float("CM_SWEEP_SECONDS", 15)
 # before their run is queued.
 CM_CHANGE_POLL_SECONDS = env_float("CM_CHANGE_POLL_SECONDS", 10)
 CM_CHANGE_WINDOW_SECONDS = env_float("CM_CHANGE_WINDOW_SECONDS", 5)
+# A feed in hook mode is also polled when the ERP has not called for this long (penalised or lost hooks).
+CM_HOOK_FALLBACK_SECONDS = env_float("CM_HOOK_FALLBACK_SECONDS", 60)
 # The lease outlives the hard time limit by this much, so a killed run's lease frees itself.
 CM_LEASE_MARGIN_SECONDS = env_float("CM_LEASE_MARGIN_SECONDS", 60)
 CM_EXECUTION_RETENTION_DAYS = int(env_float("CM_EXECUTION_RETENTION_DAYS", 90))

@@ -1,20 +1,21 @@
 """``POST /hooks/flexi/<connection>/<secret>``: ABRA Flexi's web hook, the push half of a change feed (issue 13).
 
-No session and no token: the secret in the URL is the credential, compared in constant time. A wrong connection,
-a wrong secret or a feed not in hook mode is a 404 that says nothing of which; a body over the cap is a 413; a
-body that is not a Flexi change list is a 400 naming the problem. What arrives is ingested like a poll's read.
+No session and no token: the secret in the URL is the credential, compared in constant time (and masked in every
+log line: compliance_monitor/logging.py). A wrong connection, a wrong secret, a disabled connection or a feed not
+in hook mode is a 404 that says nothing of which; a body over the cap is a 413; a body that is not a Flexi change
+list is a 400 naming the problem; an empty body (the ERP's test call) is fine. The call is acknowledged at once and
+a worker reads the change log from the feed's cursor — the ERP's reads never hold the web request, and the body's
+own list of changes is never trusted to move the cursor.
 """
 
 from __future__ import annotations
 
 import structlog
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from compliance_monitor.erp.flexi import ErpError
-from compliance_monitor.jobs import feeds
+from compliance_monitor.jobs import dispatch, feeds
 
 log = structlog.get_logger(__name__)
 
@@ -26,13 +27,12 @@ def flexi_hook(request: HttpRequest, connection: str, secret: str) -> HttpRespon
     if declared.isdigit() and int(declared) > feeds.MAX_HOOK_BYTES:
         return JsonResponse({"detail": f"body: over {feeds.MAX_HOOK_BYTES} bytes"}, status=413)
     try:
-        received = feeds.receive_hook(connection, secret, request.read(feeds.MAX_HOOK_BYTES + 1), now=timezone.now())
+        call = feeds.receive_hook(connection, secret, request.read(feeds.MAX_HOOK_BYTES + 1))
     except feeds.HookRejectedError:
         log.warning("hook_rejected", connection=connection[:64])
         return JsonResponse({"detail": "Not Found"}, status=404)
     except ValueError as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
-    except ErpError as exc:  # the changed records could not be looked up: the ERP will call again
-        log.warning("hook_failed", connection=connection, error=str(exc))
-        return JsonResponse({"detail": "could not read the changed records; send again"}, status=503)
-    return JsonResponse({"received": received})
+    dispatch.send_feed_read(call.feed_id)
+    log.info("hook_received", connection=connection, announced=call.announced)
+    return JsonResponse({"accepted": call.announced})

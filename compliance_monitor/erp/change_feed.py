@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from django.db import transaction
 
 from compliance_monitor.erp import change_log, sources
 from compliance_monitor.erp.change_log import Change, JsonSource
@@ -30,6 +31,7 @@ RECORD_FIELDS = {
     "skladova-karta": "id,sklad,cenik",
 }
 MAX_RECORD_READS = 100  # per batch: beyond, changes re-check every scope (a burst must not mean 1,000 requests)
+FEED_TIMEOUT_SECONDS = 10.0  # per request of a feed's read
 MAX_PAGES = 20  # per poll: 20,000 changes; the rest on the next poll
 
 
@@ -48,6 +50,7 @@ class Batch:
     changes: list[Resolved]
     through: int | None  # the highest version read (the cursor may move there even when nothing changed)
     global_version: int | None
+    skipped: int = 0  # malformed change log entries left out
 
 
 def feed_of(connection: Connection) -> ChangeFeed:
@@ -66,8 +69,11 @@ def new_secret() -> str:
 
 @contextmanager
 def opened(connection: Connection, now: datetime) -> Iterator[Any]:
-    """The connection's source (its ERP, or the in-process demo) for a few JSON requests, closed afterwards."""
-    source = sources.open_source(connection, now)
+    """The connection's source (its ERP, or the in-process demo) for a few JSON requests, closed afterwards.
+    Without retries and with a short timeout: feeds are read every few seconds on the control worker, which a
+    failing ERP must not hold for minutes (the next read is the retry)."""
+    timeout = min(float(connection.timeout_seconds or FEED_TIMEOUT_SECONDS), FEED_TIMEOUT_SECONDS)
+    source = sources.open_source(connection, now, retries=0, timeout_seconds=timeout)
     try:
         yield source
     finally:
@@ -81,18 +87,20 @@ def read_new(connection: Connection, cursor: int | None, *, now: datetime) -> Ba
             first = change_log.read_changes(source, 0, 1)
             return Batch([], first.global_version, first.global_version)
         found: list[Change] = []
-        start, global_version = cursor + 1, None
+        skipped, global_version = 0, None
+        position = cursor + 1  # the next version to read
         for _ in range(MAX_PAGES):
-            page = change_log.read_changes(source, start)
+            page = change_log.read_changes(source, position)
             found += page.changes
+            skipped += page.skipped
             global_version = page.global_version or global_version
-            if not page.changes:
+            after = max(page.next_start or 0, page.changes[-1].version + 1 if page.changes else 0)
+            if after <= position:
                 break
-            start = max(page.next_start or 0, page.changes[-1].version + 1)
+            position = after
             if page.next_start is None:
                 break
-        through = max([c.version for c in found], default=cursor)
-        return Batch(resolve(connection, source, found), through, global_version)
+        return Batch(resolve(connection, source, found), position - 1, global_version, skipped)
 
 
 def resolve(connection: Connection, source: JsonSource, changes: Iterable[Change]) -> list[Resolved]:
@@ -155,21 +163,6 @@ def hook_path(connection: Connection, secret: str) -> str:
     return f"/hooks/flexi/{connection.name}/{secret}"
 
 
-def register_hook(connection: Connection, url: str, *, last_version: int | None, now: datetime) -> None:
-    with opened(connection, now) as source:
-        change_log.register_hook(source, url, last_version)
-
-
-def list_hooks(connection: Connection, *, now: datetime) -> list[dict[str, str]]:
-    with opened(connection, now) as source:
-        return change_log.hooks(source)
-
-
-def remove_hook(connection: Connection, hook_id: str, *, now: datetime) -> None:
-    with opened(connection, now) as source:
-        change_log.remove_hook(source, hook_id)
-
-
 MODES = tuple(FeedMode.values)
 
 
@@ -177,24 +170,34 @@ class FeedModeError(ValueError):
     pass
 
 
-def set_mode(connection: Connection, mode: str, *, now: datetime) -> ChangeFeed:
-    """Switch the feed off, to polling or to hooks. Switched on, it starts from where the ERP's log stands now
-    (changes before that are the next cron run's); the change log's state becomes the feed's warning."""
+def set_mode(connection: Connection, mode: str, *, now: datetime, rotate_secret: bool = False) -> ChangeFeed:
+    """Switch the feed off, to polling or to hooks. Switched on from off, it starts from where the ERP's log
+    stands now (changes before that are the next cron run's, never a replay of the months it was off); poll ↔
+    hook keeps its cursor. The change log's state becomes the feed's warning. The ERP is asked first, then the
+    feed is locked and only the fields set here are written (a concurrent read's cursor is never overwritten)."""
     if mode not in MODES:
         raise FeedModeError(f"change_feed: {mode!r} is not one of {', '.join(MODES)}")
-    feed = feed_of(connection)
-    feed.mode, feed.updated_at = mode, now
-    if mode == FeedMode.HOOK and not feed.hook_secret_encrypted:
-        feed.hook_secret = new_secret()
-    if mode != FeedMode.OFF:
-        feed.warning = check_log_enabled(connection, now=now)
-        if feed.cursor is None and not feed.warning:
-            try:
-                position = read_new(connection, None, now=now)
-                feed.cursor, feed.global_version = position.through, position.global_version
-                feed.last_read_at = now
-            except ErpError as exc:
-                feed.last_error, feed.last_error_at = str(exc)[:2000], now
-    feed.save()
+    was = feed_of(connection)
+    warning = check_log_enabled(connection, now=now) if mode != FeedMode.OFF else was.warning
+    position, error = None, ""
+    if mode != FeedMode.OFF and (was.mode == FeedMode.OFF or was.cursor is None) and not warning:
+        try:
+            position = read_new(connection, None, now=now)
+        except ErpError as exc:
+            error = str(exc)[:2000]
+    with transaction.atomic():
+        feed = ChangeFeed.objects.select_for_update().get(pk=was.pk)
+        feed.mode, feed.updated_at, feed.warning = mode, now, warning
+        changed = ["mode", "updated_at", "warning"]
+        if mode == FeedMode.HOOK and (rotate_secret or not feed.hook_secret_encrypted):
+            feed.hook_secret = new_secret()
+            changed.append("hook_secret_encrypted")
+        if position is not None:
+            feed.cursor, feed.global_version, feed.last_read_at = position.through, position.global_version, now
+            changed += ["cursor", "global_version", "last_read_at"]
+        if error:
+            feed.last_error, feed.last_error_at = error, now
+            changed += ["last_error", "last_error_at"]
+        feed.save(update_fields=changed)
     log.info("change_feed_mode", connection=connection.name, mode=mode, cursor=feed.cursor, warning=feed.warning)
     return feed

@@ -13,7 +13,11 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+import structlog
+
 from compliance_monitor.erp.flexi import ErpError, ErpMalformedResponseError, ErpResponseError, error_message
+
+log = structlog.get_logger(__name__)
 
 EVIDENCE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 OPERATIONS = frozenset({"create", "update", "delete"})
@@ -43,6 +47,7 @@ class ChangePage:
     changes: tuple[Change, ...]
     global_version: int | None  # the company's latest version, when the ERP said
     next_start: int | None  # where the next page starts; None: nothing more for now
+    skipped: int = 0  # malformed entries left out (logged): one bad entry must not stop the feed for ever
 
 
 def parse_changes(body: Any) -> ChangePage:
@@ -55,9 +60,18 @@ def parse_changes(body: Any) -> ChangePage:
     listed = winstrom.get("changes") or []
     if not isinstance(listed, list):
         raise ErpMalformedResponseError("change log answer's 'changes' is not a list")
-    changes = tuple(sorted((_change(entry) for entry in listed), key=lambda change: change.version))
+    parsed = [_parsed(entry) for entry in listed]
+    changes = tuple(sorted((c for c in parsed if c is not None), key=lambda change: change.version))
     global_version = _version(winstrom["@globalVersion"], "@globalVersion") if winstrom.get("@globalVersion") else None
-    return ChangePage(changes, global_version, _next(winstrom.get("next")))
+    return ChangePage(changes, global_version, _next(winstrom.get("next")), skipped=parsed.count(None))
+
+
+def _parsed(entry: Any) -> Change | None:
+    try:
+        return _change(entry)
+    except ErpMalformedResponseError as exc:
+        log.warning("change_log_entry_skipped", error=str(exc))
+        return None
 
 
 def _change(entry: Any) -> Change:

@@ -91,10 +91,11 @@ class DemoSource:
         pass
 
 
-def open_source(connection: Connection, now: datetime) -> StockSource:
-    """Read through ``connection``: the in-process demo company, or its ABRA Flexi server."""
+def open_source(connection: Connection, now: datetime, **overrides: Any) -> StockSource:
+    """Read through ``connection``: the in-process demo company, or its ABRA Flexi server (``overrides``: of its
+    client's configuration, e.g. fewer retries)."""
     if connection.is_demo:
         from compliance_monitor.erp import demo
 
         return DemoSource(now, log=demo.change_log())
-    return FlexiClient(connection.to_erp_config())
+    return FlexiClient(connection.to_erp_config(**overrides))

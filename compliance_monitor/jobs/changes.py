@@ -50,7 +50,7 @@ class Ingested:
 def ingest(feed_id: int, batch: Batch, *, now: datetime, read_whole: bool = True) -> Ingested:
     """Store what ``batch`` asks to re-check and advance the cursor, atomically; idempotent by version."""
     with transaction.atomic():
-        feed = ChangeFeed.objects.select_for_update().select_related("connection").get(pk=feed_id)
+        feed = ChangeFeed.objects.select_for_update(of=("self",)).select_related("connection").get(pk=feed_id)
         cursor = feed.cursor
         fresh = [r for r in batch.changes if cursor is None or r.change.version > cursor]
         touched = _pend(feed, fresh, now) if fresh else 0
@@ -69,6 +69,9 @@ def _advance(feed: ChangeFeed, batch: Batch, fresh: list[Resolved], now: datetim
         feed.changes_received += len(fresh)
     if read_whole:  # the log was read to its end: no warning, no error, no lag
         feed.last_read_at, feed.warning, feed.last_error = now, "", ""
+    if batch.skipped:
+        feed.warning = f"{batch.skipped} malformed change log entr{'y' if batch.skipped == 1 else 'ies'} skipped"
+        log.warning("change_log_entries_skipped", connection=feed.connection.name, skipped=batch.skipped)
     feed.updated_at = now
     feed.save()
 
@@ -84,7 +87,7 @@ def _pend(feed: ChangeFeed, changes: list[Resolved], now: datetime) -> int:
                     scopes, causes = wanted.setdefault((job.pk, name), (set(), []))
                     scopes.add(scope)
                     causes.append(resolved)
-    for (job_id, name), (scopes, causes) in wanted.items():
+    for (job_id, name), (scopes, causes) in sorted(wanted.items(), key=lambda item: item[0]):  # lock order
         _merge(job_id, name, scopes, [c.to_cause() for c in causes], now)
     return len(wanted)
 
@@ -96,8 +99,9 @@ def _in_job(job: Job, scope: str) -> bool:
 def _merge(job_id: int, name: str, scopes: set[str], causes: list[dict[str, object]], now: datetime) -> None:
     window = timedelta(seconds=settings.CM_CHANGE_WINDOW_SECONDS)
     pending, _ = PendingRecheck.objects.select_for_update().get_or_create(
-        job_id=job_id, check_name=name, defaults={"first_seen_at": now, "due_at": now + window}
+        job_id=job_id, check_name=name, defaults={"first_seen_at": now, "last_seen_at": now, "due_at": now + window}
     )
+    pending.last_seen_at = max(pending.last_seen_at, now)
     pending.all_scopes = pending.all_scopes or triggers.ALL_SCOPES in scopes
     pending.scopes = [] if pending.all_scopes else sorted({*pending.scopes, *scopes})
     pending.causes = [*pending.causes, *causes][:MAX_CAUSES]
@@ -118,7 +122,7 @@ def queue_change_run(job_id: int, *, now: datetime) -> Execution | None:
     """One ``change`` run of the job's pending checks and scopes, queued as they are deleted; None while the job
     is disabled, busy or failing (they keep waiting)."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("connection").filter(pk=job_id).first()
+        job = Job.objects.select_for_update(of=("self",)).select_related("connection").filter(pk=job_id).first()
         if job is None or not _may_run(job, now):
             return None
         pending = list(PendingRecheck.objects.select_for_update().filter(job=job, due_at__lte=now))
@@ -174,17 +178,28 @@ def _first(pending: list[PendingRecheck]) -> str:
 
 
 def after_run(job: Job, execution: Execution, *, now: datetime) -> None:
-    """Inside the finishing transaction: re-pend a failed change run's scopes, or settle what a full run covered;
-    then let the job's waiting scopes run (right after this commit)."""
-    if execution.trigger == Trigger.CHANGE and execution.status in (*FAILURE_STATUSES, Status.ABANDONED):
+    """Inside the finishing transaction: re-pend the scopes of a change run that did not succeed, or settle what a
+    full run covered; then let the job's waiting scopes run (right after this commit)."""
+    if execution.trigger == Trigger.CHANGE and execution.status in UNFINISHED:
         pend_again(execution, now=now)
-    elif execution.status == Status.SUCCEEDED and not execution.is_partial and execution.started_at is not None:
-        covered = PendingRecheck.objects.filter(job=job, first_seen_at__lte=execution.started_at)
+    elif _covers_now(execution):
+        # Only what was all seen before the run started: a change merged in while it ran may postdate its read.
+        covered = PendingRecheck.objects.filter(job=job, last_seen_at__lte=execution.started_at)
         if covered.exists():
             log.info("changes_covered_by_run", job=job.name, checks=list(covered.values_list("check_name", flat=True)))
             covered.delete()
     if PendingRecheck.objects.filter(job=job).exists():
         transaction.on_commit(lambda: dispatch.send_flush(job.pk))
+
+
+UNFINISHED = (*FAILURE_STATUSES, Status.ABANDONED, Status.CANCELLED, Status.SKIPPED)
+
+
+def _covers_now(execution: Execution) -> bool:
+    """A successful full run over today's data (not an audit of a past date): it read every scope afresh."""
+    if execution.status != Status.SUCCEEDED or execution.is_partial or execution.started_at is None:
+        return False
+    return execution.looks_at_now
 
 
 def pend_again(execution: Execution, *, now: datetime) -> None:

@@ -55,3 +55,16 @@ def send_flush(job_id: int | None = None, *, countdown: float = 0.0) -> None:
         flush_changes.apply_async(kwargs={"job_id": job_id}, countdown=countdown, queue="control", retry=False)
     except Exception as exc:  # noqa: BLE001 — the periodic poll flushes as well: nothing waits for ever
         log.warning("broker_publish_failed", task="flush_changes", error=str(exc), error_type=type(exc).__name__)
+
+
+def send_feed_read(feed_id: int) -> bool:
+    """Ask a control worker to read a change feed now (a hook called); if the broker is down, the fallback poll
+    reads it within ``CM_HOOK_FALLBACK_SECONDS``."""
+    from compliance_monitor.jobs.tasks import read_change_feed
+
+    try:
+        read_change_feed.apply_async(args=(feed_id,), queue="control", retry=False)
+    except Exception as exc:  # noqa: BLE001 — the fallback poll reads the feed: nothing is lost
+        log.warning("broker_publish_failed", task="read_change_feed", error=str(exc), error_type=type(exc).__name__)
+        return False
+    return True

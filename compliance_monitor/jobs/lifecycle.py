@@ -48,7 +48,8 @@ def claim(execution_id: uuid.UUID, *, worker: str, now: datetime) -> Claim:
     with transaction.atomic():
         if not _take_lease(job, execution_id, now):
             holder = Job.objects.values_list("lease_owner", flat=True).get(pk=job.pk)
-            _mark_skipped(execution_id, holder, worker, now)
+            if _mark_skipped(execution_id, holder, worker, now) and execution.trigger == Trigger.CHANGE:
+                changes.pend_again(execution, now=now)  # its scopes wait for the run after the one holding the job
             return Claim(None, skipped_for=holder)
         started = Execution.objects.filter(pk=execution_id, status=Status.QUEUED).update(
             status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
@@ -72,9 +73,9 @@ def release_lease(job_id: int, execution_id: uuid.UUID) -> None:
     Job.objects.filter(pk=job_id, lease_owner=execution_id).update(lease_owner=None, lease_expires_at=None)
 
 
-def _mark_skipped(execution_id: uuid.UUID, holder: uuid.UUID | None, worker: str, now: datetime) -> None:
+def _mark_skipped(execution_id: uuid.UUID, holder: uuid.UUID | None, worker: str, now: datetime) -> bool:
     # Nothing to review: its alerts are settled the moment it is skipped.
-    Execution.objects.filter(pk=execution_id, status=Status.QUEUED).update(
+    skipped = Execution.objects.filter(pk=execution_id, status=Status.QUEUED).update(
         status=Status.SKIPPED,
         finished_at=now,
         blocked_by=holder,
@@ -83,6 +84,7 @@ def _mark_skipped(execution_id: uuid.UUID, holder: uuid.UUID | None, worker: str
         alerts_reviewed_at=now,
     )
     log.info("execution_skipped", execution_id=str(execution_id), blocked_by=str(holder))
+    return skipped == 1
 
 
 def mark_reviewed(execution_id: uuid.UUID, *, now: datetime) -> bool:

@@ -327,6 +327,9 @@ class PendingRecheck(models.Model):
     causes = models.JSONField(default=list, blank=True, help_text="The changes behind it (first ones, capped).")
     change_count = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(
+        help_text="When its latest change came in (a full run started later covers it)."
+    )
     due_at = models.DateTimeField(help_text="When the coalescing window closes and the run may be queued.")
 
     class Meta:

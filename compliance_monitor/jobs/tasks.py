@@ -83,6 +83,12 @@ def poll_change_feeds() -> int:
     return received
 
 
+@shared_task(name="compliance_monitor.jobs.tasks.read_change_feed")
+def read_change_feed(feed_id: int) -> int:
+    """A hook called: read its feed from the cursor (the web request only checked and acknowledged the call)."""
+    return feeds.read(feed_id, now=timezone.now())
+
+
 @shared_task(name="compliance_monitor.jobs.tasks.flush_changes")
 def flush_changes(job_id: int | None = None) -> list[str]:
     queued = changes.flush(now=timezone.now(), job_ids=None if job_id is None else [job_id])

@@ -145,15 +145,23 @@ def test_a_registered_hook_is_posted_the_changes_it_has_not_had_yet(flexi: Flexi
 
 
 @pytest.mark.parametrize(
-    "body",
+    "entry",
     [
-        {"winstrom": {"changes": [{"@evidence": "cenik", "@in-version": "12a", "id": "1"}]}},
-        {"winstrom": {"changes": [{"@evidence": "<script>", "@in-version": "12", "id": "1"}]}},
-        {"winstrom": {"changes": [{"@evidence": "cenik", "@in-version": "12", "id": "1 OR 1"}]}},
-        {"winstrom": {"changes": "none"}},
-        {"no": "envelope"},
+        {"@evidence": "cenik", "@in-version": "12a", "id": "1"},
+        {"@evidence": "<script>", "@in-version": "12", "id": "1"},
+        {"@evidence": "cenik", "@in-version": "12", "id": "1 OR 1"},
+        "not an object",
     ],
 )
+def test_a_change_log_entry_that_is_not_what_flexi_sends_is_left_out_and_counted(entry: Any) -> None:
+    good = {"@evidence": "cenik", "@in-version": "14", "id": "2"}
+
+    page = change_log.parse_changes({"winstrom": {"changes": [entry, good]}})
+
+    assert [c.version for c in page.changes] == [14] and page.skipped == 1
+
+
+@pytest.mark.parametrize("body", [{"winstrom": {"changes": "none"}}, {"no": "envelope"}])
 def test_a_change_list_that_is_not_what_flexi_sends_is_refused_as_malformed(body: dict[str, Any]) -> None:
     from compliance_monitor.erp.flexi import ErpMalformedResponseError
 

@@ -12,9 +12,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from compliance_monitor import cli
-from compliance_monitor.erp import catalog, change_feed, connections, probe
+from compliance_monitor.erp import catalog, change_feed, connections, feed_hooks, probe
 from compliance_monitor.erp.flexi import ErpError
-from compliance_monitor.erp.models import Connection, FeedMode
+from compliance_monitor.erp.models import Connection
 
 EXIT_FAILED = 2
 prompt = getpass.getpass  # a module attribute, so tests can answer the prompt
@@ -64,6 +64,9 @@ class Command(cli.SubcommandCommand):
         register = hooks.add_parser("register", help="register the hook on the ERP (switches the feed to hook)")
         register.add_argument("name")
         register.add_argument("--url", required=True, help="this installation's address the ERP can reach")
+        register.add_argument(
+            "--rotate-secret", action="store_true", help="a new secret in the hook's URL; the old URL stops working"
+        )
         hooks.add_parser("status", help="the hooks the ERP has for this installation").add_argument("name")
         hooks.add_parser("remove", help="remove this installation's hooks from the ERP").add_argument("name")
 
@@ -133,21 +136,14 @@ class Command(cli.SubcommandCommand):
             url = options["url"].rstrip("/")
             if not url.startswith(("http://", "https://")):
                 raise CommandError("--url: give this installation's http(s) address, e.g. https://monitor.example.com")
-            feed = change_feed.set_mode(connection, FeedMode.HOOK, now=now)
-            full = url + change_feed.hook_path(connection, feed.hook_secret)
-            change_feed.register_hook(connection, full, last_version=feed.cursor, now=now)
-            return f"registered the web hook of {connection.name}: {url}{change_feed.hook_path(connection, '…')}"
-        ours = [h for h in change_feed.list_hooks(connection, now=now) if _ours(connection, h["url"])]
+            feed_hooks.register(connection, url, rotate=options["rotate_secret"], now=now)
+            done = "registered the web hook" + (" with a new secret" if options["rotate_secret"] else "")
+            return f"{done} of {connection.name}: {url}{change_feed.hook_path(connection, '…')}"
         if action == "status":
+            ours = feed_hooks.our_hooks(connection, now=now)
             listed = [f"hook {h['id']}: {_masked(h['url'])}" for h in ours] or ["no hook of this installation"]
             return "\n".join([*listed, feed_report(connection)])
-        for found in ours:
-            change_feed.remove_hook(connection, found["id"], now=now)
-        return f"removed {len(ours)} hook(s) of {connection.name} from the ERP"
-
-
-def _ours(connection: Connection, url: str) -> bool:
-    return f"/hooks/flexi/{connection.name}/" in url
+        return f"removed {feed_hooks.remove(connection, now=now)} hook(s) of {connection.name} from the ERP"
 
 
 def _masked(url: str) -> str:

@@ -107,6 +107,8 @@ class Command(BaseCommand):
                     "2",
                     "--access-logfile",
                     "-",
+                    "--logger-class",
+                    "compliance_monitor.web_logging.MaskingLogger",
                 ],
             ),
             Child("runs-worker", [*celery, "worker", "-Q", "runs", "-c", str(run_workers), "-n", "runs@%h", *quiet]),

@@ -6,93 +6,23 @@ the real poller and hook receiver, the runs are the real runner and alert review
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
-from django.test import override_settings
-from django.utils import timezone
 
-from compliance_monitor.alerts import raising
-from compliance_monitor.alerts.models import Alert, AlertType
 from compliance_monitor.checks.defaults import ensure_default_rules
 from compliance_monitor.checks.models import WarehouseRule
 from compliance_monitor.checks.warehouse import CHECK_NAME
 from compliance_monitor.erp import change_feed, synthetic
 from compliance_monitor.erp.models import ChangeFeed, Connection, FeedMode
-from compliance_monitor.erp.server import FlexiServer, FlexiState
+from compliance_monitor.erp.server import FlexiServer
 from compliance_monitor.jobs import changes, dispatch, feeds, runner, services
 from compliance_monitor.jobs.models import Execution, Job, PendingRecheck, Status, Trigger
-from tests.erp_connection import connect_to, ensure_original_reports
+from compliance_monitor.jobs.tests.feed.conftest import T0, Poll, book, material_product, run, zbozi_alert
+from tests.erp_connection import ensure_original_reports
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the runner's heartbeat thread has its own connection
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-TIDY = synthetic.Company(misplaced_percent=0)  # no warehouse holds foreign goods: no alert before a booking
-WINDOW = 5.0
-
-
-def material_product() -> str:
-    """A product card of the MATERIAL goods group: booked into ZBOZI (goods and products only), it is misplaced."""
-    store = TIDY.warehouse("code:MATERIAL")
-    assert store is not None
-    index = next(i for i in range(40) if (g := TIDY.group_of(store, i)[1]) is not None and g.code == "MATERIAL")
-    return f"MAT{index:05d}"
-
-
-@pytest.fixture
-def erp() -> Iterator[FlexiServer]:
-    server = FlexiServer(FlexiState(TIDY, username="api", password="pw")).start_in_thread()
-    with override_settings(CM_ERP_RETRIES=0, CM_CHANGE_WINDOW_SECONDS=WINDOW):
-        yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def connection(transactional_db: None, erp: FlexiServer) -> Connection:
-    ensure_default_rules(WarehouseRule)
-    ensure_original_reports()
-    return connect_to(erp, page_size=50)
-
-
-@pytest.fixture
-def job(connection: Connection) -> Job:
-    return services.create_job(
-        now=T0, name="stock", cron="0 * * * *", checks=[CHECK_NAME], max_retries=2, connection=connection
-    )
-
-
-@pytest.fixture
-def polled(connection: Connection, job: Job) -> ChangeFeed:
-    return change_feed.set_mode(connection, FeedMode.POLL, now=T0)
-
-
-def book(erp: FlexiServer, warehouse: str, *lines: tuple[str, float]) -> None:
-    document = {"sklad": f"code:{warehouse}", "polozkyDokladu": [{"cenik": f"code:{c}", "mnozMj": q} for c, q in lines]}
-    answer = httpx.put(
-        f"{erp.url}/c/demo/skladovy-pohyb.json", json={"winstrom": {"skladovy-pohyb": [document]}}, auth=("api", "pw")
-    )
-    assert answer.status_code == 200, answer.text
-
-
-def run(execution: Execution, at: datetime) -> Execution:
-    runner.run(execution.pk, worker="here/1", clock=lambda: at)
-    raising.process_execution(execution.pk, now=at)
-    execution.refresh_from_db()
-    return execution
-
-
-def zbozi_alert() -> Alert | None:
-    return Alert.objects.filter(type=AlertType.COMPLIANCE_VIOLATION, warehouse="ZBOZI").first()
-
-
-Poll = Callable[[datetime], int]
-
-
-@pytest.fixture
-def poll(polled: ChangeFeed) -> Poll:
-    return lambda at: feeds.poll(ChangeFeed.objects.get(pk=polled.pk), now=at)
 
 
 def test_a_booking_becomes_an_alert_naming_its_document_without_any_cron_run(erp, poll: Poll, job: Job) -> None:
@@ -244,29 +174,64 @@ def hook_url(feed: ChangeFeed, secret: str | None = None) -> str:
     return f"/hooks/flexi/{feed.connection.name}/{secret if secret is not None else feed.hook_secret}"
 
 
-def test_a_hook_with_a_wrong_secret_is_refused_with_a_404(client, connection, job) -> None:
+def test_a_hook_with_a_wrong_secret_is_refused_with_a_404_and_asks_for_no_read(
+    client, connection, job, monkeypatch
+) -> None:
+    reads: list[int] = []
+    monkeypatch.setattr(dispatch, "send_feed_read", reads.append)
     feed = change_feed.set_mode(connection, FeedMode.HOOK, now=T0)
     body = {"winstrom": {"changes": [{"@evidence": "cenik", "@in-version": str((feed.cursor or 0) + 2), "id": "1"}]}}
 
     for url in (hook_url(feed, "wrong"), hook_url(feed, ""), f"/hooks/flexi/nosuch/{feed.hook_secret}"):
         assert client.post(url, body, content_type="application/json").status_code == 404
-    assert not PendingRecheck.objects.exists()
-    assert client.post(hook_url(feed), body, content_type="application/json").status_code == 200
-    assert PendingRecheck.objects.get().all_scopes  # a product card: every scope
+    assert reads == []
+    answer = client.post(hook_url(feed), body, content_type="application/json")
+    assert (answer.status_code, answer.json(), reads) == (200, {"accepted": 1}, [feed.pk])
+
+
+def test_a_hook_on_a_disabled_connection_or_a_feed_switched_to_polling_is_a_404(client, connection, job) -> None:
+    feed = change_feed.set_mode(connection, FeedMode.HOOK, now=T0)
+    Connection.objects.filter(pk=connection.pk).update(enabled=False)
+    assert client.post(hook_url(feed), {}, content_type="application/json").status_code == 404
+
+    Connection.objects.filter(pk=connection.pk).update(enabled=True)
+    change_feed.set_mode(connection, FeedMode.POLL, now=T0)
+    assert client.post(hook_url(feed), {}, content_type="application/json").status_code == 404
+
+
+def test_the_erps_empty_test_call_is_accepted(client, connection, job) -> None:
+    feed = change_feed.set_mode(connection, FeedMode.HOOK, now=T0)
+
+    answer = client.post(hook_url(feed), b"", content_type="application/json")
+
+    assert (answer.status_code, answer.json()) == (200, {"accepted": 0})
+
+
+def test_a_hook_body_is_only_a_signal_a_forged_change_list_moves_no_cursor(erp, client, connection, job) -> None:
+    feed = change_feed.set_mode(connection, FeedMode.HOOK, now=T0)
+    forged = {"winstrom": {"changes": [{"@evidence": "cenik", "@in-version": "999999999", "id": "1"}]}}
+    assert client.post(hook_url(feed), forged, content_type="application/json").status_code == 200
+    assert ChangeFeed.objects.get(pk=feed.pk).cursor == feed.cursor  # nothing read yet, nothing believed
+
+    book(erp, "ZBOZI", (material_product(), 5))
+    assert feeds.read(feed.pk, now=T0 + timedelta(seconds=1)) == 2  # what the hook's task does: read the log
+
+    assert ChangeFeed.objects.get(pk=feed.pk).cursor < 999999999
+    assert PendingRecheck.objects.get().scopes == ["ZBOZI"]
 
 
 def test_hook_and_poll_delivering_the_same_changes_make_one_run(erp, client, connection, job) -> None:
     feed = change_feed.set_mode(connection, FeedMode.HOOK, now=T0)
-    start = (feed.cursor or 0) + 1
     book(erp, "ZBOZI", (material_product(), 5))
-    body = httpx.get(f"{erp.url}/c/demo/changes.json?start={start}", auth=("api", "pw")).json()
+    body = httpx.get(f"{erp.url}/c/demo/changes.json?start={(feed.cursor or 0) + 1}", auth=("api", "pw")).json()
 
-    for _ in range(2):  # a redelivery
+    for _ in range(2):  # a redelivery, and each call's read
         assert client.post(hook_url(feed), body, content_type="application/json").status_code == 200
+        feeds.read(feed.pk, now=T0 + timedelta(seconds=1))
     assert feeds.poll(ChangeFeed.objects.get(pk=feed.pk), now=T0 + timedelta(seconds=1)) == 0  # poll on too
 
     assert PendingRecheck.objects.get().change_count == 2
-    assert len(changes.flush(now=timezone.now() + timedelta(seconds=10))) == 1  # the hook's view read the clock
+    assert len(changes.flush(now=T0 + timedelta(seconds=10))) == 1
 
 
 def test_a_hook_body_that_is_not_a_change_list_is_a_400(client, connection, job) -> None:
@@ -335,3 +300,23 @@ def test_the_cli_switches_the_feed_registers_the_hook_without_printing_its_secre
     assert "hook 1: https://monitor.example.com/hooks/flexi/default/…" in status and secret not in status
     assert "removed 1 hook(s)" in cli("hook", "remove", "default")
     assert erp.state.log(erp.state.company).hooks == {}
+
+
+def test_registering_again_is_idempotent_rotating_replaces_the_url_and_another_installations_hook_is_left_alone(
+    erp: FlexiServer, connection: Connection
+) -> None:
+    from compliance_monitor.erp import feed_hooks
+
+    hooks = erp.state.log(erp.state.company).hooks
+    hooks[7] = "https://other-monitor.example.com/hooks/flexi/default/their-own-secret"
+    feed_hooks.register(connection, "https://monitor.example.com", now=T0)
+    feed_hooks.register(connection, "https://monitor.example.com", now=T0)
+    old = ChangeFeed.objects.get(connection=connection).hook_secret
+    assert len(hooks) == 2
+
+    feed_hooks.register(connection, "https://monitor.example.com", rotate=True, now=T0)
+
+    new = ChangeFeed.objects.get(connection=connection).hook_secret
+    assert new != old
+    assert sorted(hooks.values()) == sorted([f"https://monitor.example.com/hooks/flexi/default/{new}", hooks[7]])
+    assert feed_hooks.remove(connection, now=T0) == 1 and list(hooks) == [7]

@@ -1,0 +1,46 @@
+"""This installation's web hook on the ERP (``manage.py connections hook register|status|remove``).
+
+A hook is ours when its URL ends with this feed's path *and secret* — another installation watching the same
+company registers the same path with a secret of its own, and is never listed or removed from here. Registering
+again is idempotent; with ``rotate`` the feed gets a new secret, the new URL is registered, then the old one removed
+(a leaked secret stops working once this returns).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from compliance_monitor.erp import change_feed, change_log
+from compliance_monitor.erp.models import ChangeFeed, Connection, FeedMode
+
+
+def ours(feed: ChangeFeed, url: str) -> bool:
+    secret = feed.hook_secret if feed.hook_secret_encrypted else ""
+    return bool(secret) and url.endswith(change_feed.hook_path(feed.connection, secret))
+
+
+def our_hooks(connection: Connection, *, now: datetime) -> list[dict[str, str]]:
+    feed = change_feed.feed_view(connection)
+    with change_feed.opened(connection, now) as source:
+        return [hook for hook in change_log.hooks(source) if ours(feed, hook["url"])]
+
+
+def register(connection: Connection, base_url: str, *, rotate: bool = False, now: datetime) -> ChangeFeed:
+    """Switch the feed to hook mode and register ``base_url`` + its path on the ERP (once)."""
+    previous = our_hooks(connection, now=now)
+    feed = change_feed.set_mode(connection, FeedMode.HOOK, now=now, rotate_secret=rotate)
+    url = base_url.rstrip("/") + change_feed.hook_path(connection, feed.hook_secret)
+    with change_feed.opened(connection, now) as source:
+        if not any(hook["url"] == url for hook in previous):
+            change_log.register_hook(source, url, feed.cursor)
+        for stale in (hook for hook in previous if hook["url"] != url):
+            change_log.remove_hook(source, stale["id"])
+    return feed
+
+
+def remove(connection: Connection, *, now: datetime) -> int:
+    found = our_hooks(connection, now=now)
+    with change_feed.opened(connection, now) as source:
+        for hook in found:
+            change_log.remove_hook(source, hook["id"])
+    return len(found)
