@@ -26,6 +26,23 @@ def test_the_connection_page_shows_the_feed_and_offers_the_demo_booking_to_opera
     assert b'data-testid="booking-form"' in operator.content and b'data-testid="feed-form"' not in operator.content
 
 
+def test_the_booking_preselects_a_warehouse_with_no_open_alert_so_a_new_one_appears(as_role) -> None:
+    from compliance_monitor.alerts.models import Alert, AlertType, Severity
+
+    operator = as_role("operator")
+    assert b'<option value="ZBOZI" selected>' in operator.get(DEMO).content
+    for code in ("ZBOZI", "MATERIAL"):
+        Alert.objects.create(
+            type=AlertType.COMPLIANCE_VIOLATION, severity=Severity.LOW, fingerprint=f"x:{code}", title="t",
+            connection="demo", warehouse=code, raised_at=timezone.now(), last_seen_at=timezone.now(),
+        )  # fmt: skip
+
+    page = operator.get(DEMO).content
+
+    assert b'<option value="POLOTOVARY" selected>' in page and b'value="MAT00001"' in page
+    assert b"<strong>POLOTOVARY</strong> has no open alert now, so booking there raises a new one." in page
+
+
 def test_an_admin_switches_the_feed_and_an_operator_may_not(as_role: Callable[[str], Client]) -> None:
     assert as_role("operator").post(f"{DEMO}feed", {"mode": "poll"}).status_code == 403
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance_monitor.accounts.access import visible_connection_rows
+from compliance_monitor.alerts.models import Alert, AlertType, State
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.dashboard.connection_forms import ConnectionEditForm, ConnectionForm, RemoveConnectionForm
 from compliance_monitor.dashboard.rule_lines import CatalogIndex, rule_lines
@@ -94,12 +95,27 @@ def detail_page(request: HttpRequest, connection: Connection, *, status: int = 2
 def feed_context(connection: Connection) -> dict[str, Any]:
     feed = change_feed.feed_view(connection)
     warehouses = [w.code for w in synthetic.DEMO_WAREHOUSES]
+    target = booking_target(connection, warehouses) if connection.is_demo else "ZBOZI"
     return {
         "feed": feed,
         "feed_lag": feed.lag_seconds(timezone.now()),
         "feed_modes": change_feed.MODES,
         "demo_warehouses": warehouses,
+        "booking_warehouse": target,
+        "booking_product": "ZBO00001" if target == "MATERIAL" else "MAT00001",  # of a goods group foreign there
+        "booking_is_new": target not in open_alert_warehouses(connection),
     }
+
+
+def booking_target(connection: Connection, warehouses: list[str]) -> str:
+    """The demo booking's preselected warehouse: one without an open alert (the booking then raises a new one)."""
+    busy = open_alert_warehouses(connection)
+    return next((code for code in ("ZBOZI", *warehouses) if code not in busy), "ZBOZI")
+
+
+def open_alert_warehouses(connection: Connection) -> set[str]:
+    alerts = Alert.objects.filter(connection=connection.name, type=AlertType.COMPLIANCE_VIOLATION)
+    return set(alerts.exclude(state=State.RESOLVED).values_list("warehouse", flat=True))
 
 
 @require_http_methods(["GET", "POST"])
