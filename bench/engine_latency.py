@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,8 @@ def configure(profile: str) -> Path:
         }
     )
     if profile == "distributed":
+        # Outside the embedded profile the settings refuse the built-in key; one for this run, shared by its processes.
+        os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
         subprocess.run(["psql", POSTGRES, "-qc", "DROP DATABASE IF EXISTS cm_bench"], check=True)
         subprocess.run(["psql", POSTGRES, "-qc", "CREATE DATABASE cm_bench"], check=True)
         subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=True, capture_output=True)

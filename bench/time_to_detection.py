@@ -80,11 +80,11 @@ def main() -> None:
     from compliance_monitor.alerts.models import Alert, AlertType
     from compliance_monitor.checks.models import WarehouseRule
     from compliance_monitor.checks.warehouse import CHECK_NAME
-    from compliance_monitor.erp import change_feed, connections
+    from compliance_monitor.erp import change_feed, connections, feed_hooks
     from compliance_monitor.erp.models import FeedMode
     from compliance_monitor.erp.server import FlexiServer, FlexiState
     from compliance_monitor.jobs import services
-    from compliance_monitor.jobs.management.commands.serve import CONTROL_PREFETCH
+    from compliance_monitor.jobs.management.commands.serve import CONTROL_PREFETCH, Command
     from compliance_monitor.notifications.models import Recipient
     from compliance_monitor.notifications.tests.conftest import free_port
     from tests.erp_connection import ensure_original_reports
@@ -113,10 +113,10 @@ def main() -> None:
         start_worker("runs", logs, queues="runs", concurrency=2, wait=False, env=env),
         start_worker("control", logs, queues="control", concurrency=1, wait=False, env=env, extra=CONTROL_PREFETCH),
     ]
-    if args.mode == "hook":
+    if args.mode == "hook":  # the web server as `manage.py serve` runs it (gunicorn, two workers)
         port = free_port()
-        web = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]
-        processes.append(Process("web", web, logs, env=env))
+        (web,) = [child for child in Command()._children("127.0.0.1", port, 1) if child.name == "web"]
+        processes.append(Process("web", web.args, logs, env=env))
     feed = change_feed.set_mode(connection, FeedMode(args.mode), now=timezone.now())
     lines = material_products(found, 11)
     booked: dict[str, float] = {}
@@ -124,11 +124,12 @@ def main() -> None:
         for process in processes[:2]:
             process.wait_for_output("ready.")
         if args.mode == "hook":
-            processes[2].wait_for_output("Quit the server")
-            url = f"http://127.0.0.1:{port}{change_feed.hook_path(connection, feed.hook_secret)}"
-            change_feed.register_hook(connection, url, last_version=feed.cursor, now=timezone.now())
+            processes[2].wait_for_output("Booting worker")
+            wait_until(lambda: _answers(f"http://127.0.0.1:{port}"), timeout=30, what="the web server")
+            feed_hooks.register(connection, f"http://127.0.0.1:{port}", now=timezone.now())
         processes.append(start_beat(logs))
-        time.sleep(2)  # beat's first loop
+        if args.mode == "poll":  # beat's first tick has read the feed: the poller is running
+            wait_until(lambda: _read_since(feed), timeout=60, interval=0.1, what="the first poll")
         for code in targets:
             document = {"sklad": f"code:{code}", "polozkyDokladu": [{"cenik": f"code:{p}", "mnozMj": 2} for p in lines]}
             booked[code] = time.time()
@@ -159,6 +160,21 @@ def main() -> None:
         "booking_to_mail_accepted": percentiles(to_mail),
     }
     print(json.dumps(result, indent=2))
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/healthz/live", timeout=1).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def _read_since(feed: Any) -> bool:
+    from compliance_monitor.erp.models import ChangeFeed
+
+    return ChangeFeed.objects.get(pk=feed.pk).last_read_at != feed.last_read_at
 
 
 def _raised(alert: Any, kind: Any, targets: list[str]) -> dict[str, float] | None:

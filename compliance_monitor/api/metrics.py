@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
@@ -22,6 +23,7 @@ from compliance_monitor.alerts.models import Alert, Severity, State
 from compliance_monitor.erp.models import ChangeFeed, FeedMode
 from compliance_monitor.jobs.models import Execution, Job
 from compliance_monitor.notifications.models import Delivery
+from compliance_monitor.supervisor import STATE_FILE_NAME, read_state
 
 DURATION_BUCKETS = (1, 5, 15, 60, 300, 600, 1200, 1800, 3600)
 M = TypeVar("M", bound=Model)
@@ -45,6 +47,8 @@ class DatabaseCollector:
         yield self._open_alerts()
         yield self._deliveries()
         yield from self._feeds()
+        if self.connections is None:  # the installation's processes: not one company's business
+            yield from self._processes()
 
     def _runs(self) -> Metric:
         runs = CounterMetricFamily("compliance_runs", "Executions by job and status", labels=["job", "status"])
@@ -114,6 +118,18 @@ class DatabaseCollector:
         for job, count in triggered.values_list("job__name").annotate(n=Count("pk")):
             runs.add_metric([job], count)
         yield from (versions, seconds, received, runs)
+
+    def _processes(self) -> Iterator[Metric]:
+        """``manage.py serve``'s children: up or not, and their restarts (nothing when no supervisor runs)."""
+        state = read_state(settings.DATA_DIR / STATE_FILE_NAME)
+        if state is None:
+            return
+        up = GaugeMetricFamily("compliance_process_up", "1 when the supervised process runs", labels=["process"])
+        restarts = CounterMetricFamily("compliance_process_restarts", "Restarts by the supervisor", labels=["process"])
+        for name, process in state["processes"].items():
+            up.add_metric([name], int(bool(process.get("running"))))
+            restarts.add_metric([name], int(process.get("restarts") or 0))
+        yield from (up, restarts)
 
 
 def exposition(connections: frozenset[str] | None = None) -> bytes:

@@ -20,6 +20,7 @@ from compliance_monitor.accounts.roles import Role, require
 from compliance_monitor.api import metrics
 from compliance_monitor.api.auth import BearerToken
 from compliance_monitor.jobs.models import Beacon, Execution, Status
+from compliance_monitor.supervisor import STATE_FILE_NAME, read_state
 
 
 def live(request: HttpRequest) -> JsonResponse:
@@ -72,8 +73,20 @@ def ready(request: HttpRequest) -> JsonResponse:
     else:
         unknown = {"ok": False, "error": "database unavailable"}
         checks = {**checks, "scheduler": unknown, "run_workers": unknown}
+    supervised = read_state(settings.DATA_DIR / STATE_FILE_NAME)
+    if supervised is not None:  # manage.py serve: its processes, and how often each was restarted
+        checks = {**checks, "processes": _processes(supervised)}
     ok = all(check["ok"] for check in checks.values())
     return JsonResponse({"status": "ready" if ok else "not ready", "checks": checks}, status=200 if ok else 503)
+
+
+def _processes(state: dict[str, Any]) -> dict[str, Any]:
+    processes = {
+        name: {"running": bool(p.get("running")), "restarts": int(p.get("restarts") or 0)}
+        for name, p in state["processes"].items()
+    }
+    answer: dict[str, Any] = {"ok": all(p["running"] for p in processes.values()), "processes": processes}
+    return answer | ({"error": str(state["failure"])} if state.get("failure") else {})
 
 
 def _guarded(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:

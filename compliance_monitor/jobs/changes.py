@@ -47,13 +47,21 @@ class Ingested:
     rechecks: int  # pending (job, check) rows touched
 
 
-def ingest(feed_id: int, batch: Batch, *, now: datetime, read_whole: bool = True) -> Ingested:
-    """Store what ``batch`` asks to re-check and advance the cursor, atomically; idempotent by version."""
+def ingest(
+    feed_id: int, batch: Batch, *, now: datetime, read_whole: bool = True, waiting_since: datetime | None = None
+) -> Ingested:
+    """Store what ``batch`` asks to re-check and advance the cursor, atomically; idempotent by version.
+
+    ``waiting_since``: when the log was last read before (a poll's batch holds changes made since then, which have
+    waited that long already): their window closes at most ``CM_CHANGE_WINDOW_SECONDS`` after it — a poll every
+    10 s coalesces by itself and need not add 5 s more. None (a hook's prompt read): the window opens now."""
     with transaction.atomic():
         feed = ChangeFeed.objects.select_for_update(of=("self",)).select_related("connection").get(pk=feed_id)
         cursor = feed.cursor
         fresh = [r for r in batch.changes if cursor is None or r.change.version > cursor]
-        touched = _pend(feed, fresh, now) if fresh else 0
+        window = timedelta(seconds=settings.CM_CHANGE_WINDOW_SECONDS)
+        opened = max(waiting_since, now - window) if waiting_since is not None and waiting_since < now else now
+        touched = _pend(feed, fresh, now, due=opened + window) if fresh else 0
         _advance(feed, batch, fresh, now, read_whole)
     if fresh:
         log.info("changes_ingested", connection=feed.connection.name, changes=len(fresh), rechecks=touched)
@@ -76,7 +84,7 @@ def _advance(feed: ChangeFeed, batch: Batch, fresh: list[Resolved], now: datetim
     feed.save()
 
 
-def _pend(feed: ChangeFeed, changes: list[Resolved], now: datetime) -> int:
+def _pend(feed: ChangeFeed, changes: list[Resolved], now: datetime, *, due: datetime) -> int:
     wanted: dict[tuple[int, str], tuple[set[str], list[Resolved]]] = {}
     for job in Job.objects.filter(connection_id=feed.connection_id, enabled=True):
         for name in job.checks:
@@ -88,7 +96,7 @@ def _pend(feed: ChangeFeed, changes: list[Resolved], now: datetime) -> int:
                     scopes.add(scope)
                     causes.append(resolved)
     for (job_id, name), (scopes, causes) in sorted(wanted.items(), key=lambda item: item[0]):  # lock order
-        _merge(job_id, name, scopes, [c.to_cause() for c in causes], now)
+        _merge(job_id, name, scopes, [c.to_cause() for c in causes], now, due=due)
     return len(wanted)
 
 
@@ -96,10 +104,11 @@ def _in_job(job: Job, scope: str) -> bool:
     return scope == triggers.ALL_SCOPES or not job.warehouses or scope in job.warehouses
 
 
-def _merge(job_id: int, name: str, scopes: set[str], causes: list[dict[str, object]], now: datetime) -> None:
-    window = timedelta(seconds=settings.CM_CHANGE_WINDOW_SECONDS)
+def _merge(
+    job_id: int, name: str, scopes: set[str], causes: list[dict[str, object]], now: datetime, *, due: datetime
+) -> None:
     pending, _ = PendingRecheck.objects.select_for_update().get_or_create(
-        job_id=job_id, check_name=name, defaults={"first_seen_at": now, "last_seen_at": now, "due_at": now + window}
+        job_id=job_id, check_name=name, defaults={"first_seen_at": now, "last_seen_at": now, "due_at": due}
     )
     pending.last_seen_at = max(pending.last_seen_at, now)
     pending.all_scopes = pending.all_scopes or triggers.ALL_SCOPES in scopes
@@ -206,6 +215,7 @@ def pend_again(execution: Execution, *, now: datetime) -> None:
     """The scopes of a change run that did not finish wait again, with their causes (never dropped)."""
     scopes = set(execution.warehouses) or {triggers.ALL_SCOPES}
     causes = list(execution.context.get("changes") or [])
+    window = timedelta(seconds=settings.CM_CHANGE_WINDOW_SECONDS)
     for name in execution.checks or execution.job.checks:
-        _merge(execution.job_id, name, scopes, causes, now)
+        _merge(execution.job_id, name, scopes, causes, now, due=now + window)
     log.info("change_run_pending_again", execution_id=str(execution.pk), status=execution.status)

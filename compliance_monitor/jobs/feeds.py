@@ -55,13 +55,15 @@ def _isolated(feed: ChangeFeed, now: datetime) -> int:
         return 0
 
 
-def poll(feed: ChangeFeed, *, now: datetime) -> int:
+def poll(feed: ChangeFeed, *, now: datetime, prompted: bool = False) -> int:
+    """Read the feed from its cursor. ``prompted``: a hook's call asked for it (its changes are fresh)."""
     try:
         batch = change_feed.read_new(feed.connection, feed.cursor, now=now)
     except ErpError as exc:
         _failed(feed, exc, now)
         return 0
-    return _ingested(feed, batch, now, whole=True)
+    since = None if prompted else feed.last_read_at
+    return _ingested(feed, batch, now, since)
 
 
 def read(feed_id: int, *, now: datetime) -> int:
@@ -69,7 +71,7 @@ def read(feed_id: int, *, now: datetime) -> int:
     feed = ChangeFeed.objects.filter(pk=feed_id, connection__enabled=True).select_related("connection").first()
     if feed is None or feed.mode == FeedMode.OFF:
         return 0
-    return poll(feed, now=now)
+    return poll(feed, now=now, prompted=True)
 
 
 def receive_hook(connection: str, secret: str, body: bytes) -> HookCall:
@@ -95,10 +97,12 @@ def receive_hook(connection: str, secret: str, body: bytes) -> HookCall:
     return HookCall(found.pk, len(page.changes))
 
 
-def _ingested(feed: ChangeFeed, batch: Batch, now: datetime, *, whole: bool) -> int:
-    result = changes.ingest(feed.pk, batch, now=now, read_whole=whole)
+def _ingested(feed: ChangeFeed, batch: Batch, now: datetime, since: datetime | None) -> int:
+    result = changes.ingest(feed.pk, batch, now=now, waiting_since=since)
     if result.rechecks:
-        dispatch.send_flush(countdown=settings.CM_CHANGE_WINDOW_SECONDS)
+        window = settings.CM_CHANGE_WINDOW_SECONDS
+        wait = window if since is None else max(0.0, window - (now - since).total_seconds())
+        dispatch.send_flush(countdown=wait)
     return result.changes
 
 

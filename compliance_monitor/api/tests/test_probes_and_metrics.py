@@ -75,3 +75,27 @@ def test_metrics_expose_runs_durations_jobs_alerts_and_deliveries(as_role, job) 
         'compliance_open_alerts{severity="low"} 0.0',
     ):
         assert line in text, line
+
+
+def test_readiness_and_metrics_show_the_supervised_processes_and_their_restarts(as_role, db, settings, tmp_path):
+    import json
+    import os
+
+    settings.DATA_DIR = tmp_path
+    Beacon.objects.create(name="sweep", seen_at=timezone.now())
+    Beacon.objects.create(name="runs", seen_at=timezone.now())
+    processes = {"web": {"running": True, "restarts": 0}, "beat": {"running": False, "restarts": 3}}
+    (tmp_path / "supervisor.json").write_text(json.dumps({"supervisor_pid": os.getpid(), "processes": processes}))
+
+    ready = Client().get("/healthz/ready")
+
+    assert ready.status_code == 503  # beat is down, waiting for its restart
+    assert ready.json()["checks"]["processes"] == {"ok": False, "processes": processes}
+    admin = as_role("admin")
+    metrics = admin.client.get("/metrics", **admin.headers).content.decode()
+    assert 'compliance_process_restarts_total{process="beat"} 3.0' in metrics
+    assert 'compliance_process_up{process="web"} 1.0' in metrics
+
+    processes["beat"]["running"] = True
+    (tmp_path / "supervisor.json").write_text(json.dumps({"supervisor_pid": os.getpid(), "processes": processes}))
+    assert Client().get("/healthz/ready").status_code == 200

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance_monitor.accounts.access import visible_connection_rows
-from compliance_monitor.alerts.models import Alert, AlertType, State
 from compliance_monitor.accounts.roles import Role
+from compliance_monitor.alerts.models import Alert, AlertType, State
 from compliance_monitor.dashboard.connection_forms import ConnectionEditForm, ConnectionForm, RemoveConnectionForm
 from compliance_monitor.dashboard.rule_lines import CatalogIndex, rule_lines
 from compliance_monitor.dashboard.views.common import needs, page

@@ -21,7 +21,7 @@ from compliance_monitor.erp import connections as erp_connections
 from compliance_monitor.jobs import services
 from compliance_monitor.notifications.models import Recipient
 from compliance_monitor.private_files import write_private
-from compliance_monitor.supervisor import Child, Supervisor
+from compliance_monitor.supervisor import STATE_FILE_NAME, Child, Supervisor
 
 # Ticks and sweeps take milliseconds: let the control worker take many at once, or a burst of due jobs
 # waits one broker poll per tick. (Runs keep prefetch 1: a long run must not hoard queued ones.)
@@ -87,7 +87,8 @@ class Command(BaseCommand):
                 is_escalation_contact=True,
             )
         self.stdout.write(f"compliance-monitor on http://{host}:{port}/  (admin: http://{host}:{port}/admin/)")
-        sys.exit(Supervisor(self._children(host, port, run_workers)).run())
+        state = settings.DATA_DIR / STATE_FILE_NAME
+        sys.exit(Supervisor(self._children(host, port, run_workers), state_file=state).run())
 
     def _children(self, host: str, port: int, run_workers: int) -> list[Child]:
         python = sys.executable

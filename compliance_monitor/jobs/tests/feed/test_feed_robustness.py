@@ -162,3 +162,26 @@ def test_a_cancelled_change_run_waits_again(erp, poll, job) -> None:
 
     pending = PendingRecheck.objects.get()
     assert (pending.scopes, pending.change_count) == (["ZBOZI"], 2)
+
+
+def test_a_polled_change_waited_since_the_previous_read_so_its_window_closes_that_much_sooner(erp, poll, job) -> None:
+    book(erp, "ZBOZI", (material_product(), 5))  # sometime after the feed's last read, at T0
+
+    poll(T0 + timedelta(seconds=3))
+    assert changes.flush(now=T0 + timedelta(seconds=4)) == []  # the window: 5 s from the previous read
+    (first,) = changes.flush(now=T0 + timedelta(seconds=5))
+    run(first, T0 + timedelta(seconds=6))
+
+    book(erp, "ZBOZI", (material_product(), 6))
+    poll(T0 + timedelta(seconds=30))  # the previous read was 27 s ago: it has waited long enough
+    assert len(changes.flush(now=T0 + timedelta(seconds=30))) == 1
+
+
+def test_a_change_a_hook_announced_opens_its_window_when_it_is_read(erp, connection, job) -> None:
+    feed = change_feed.set_mode(connection, FeedMode.HOOK, now=T0)
+    book(erp, "ZBOZI", (material_product(), 5))
+
+    feeds.read(feed.pk, now=T0 + timedelta(seconds=30))
+
+    assert changes.flush(now=T0 + timedelta(seconds=34)) == []  # a burst's later calls still join it
+    assert len(changes.flush(now=T0 + timedelta(seconds=35))) == 1
