@@ -12,18 +12,18 @@ from compliance_monitor.jobs.management.commands import serve
 
 
 class Stop(Exception):
-    """Stops ``serve`` right after the connections are set up."""
+    """Stops ``serve`` right after the installation is set up."""
 
 
 def test_serve_sets_up_the_default_connection_from_cm_erp_settings_at_start(
     db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def stop(**kwargs: Any) -> None:
+    def stop(*args: Any, **kwargs: Any) -> None:
         raise Stop
 
     monkeypatch.setattr(serve, "secure_data_dir", lambda: None)
     monkeypatch.setattr(serve, "call_command", lambda *args, **kwargs: None)  # no migrate, no collectstatic
-    monkeypatch.setattr(serve.services, "ensure_default_jobs", stop)
+    monkeypatch.setattr(serve.Command, "_ensure_admin", stop)  # right after the installation is set up
     out = StringIO()
     erp = {"CM_ERP_URL": "https://erp.example.com:5434", "CM_ERP_COMPANY": "firma", "CM_ERP_PASSWORD": "pw-1"}
     with override_settings(**erp), pytest.raises(Stop):

@@ -15,10 +15,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from compliance_monitor.checks import library
 from compliance_monitor.checks.models import WarehouseRule
 from compliance_monitor.erp import connections as erp_connections
-from compliance_monitor.jobs import services
+from compliance_monitor.jobs import services, setup
 from compliance_monitor.notifications.models import Recipient
 from compliance_monitor.private_files import write_private
 from compliance_monitor.supervisor import STATE_FILE_NAME, Child, Supervisor
@@ -64,12 +63,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         now = timezone.now()
-        for connection in erp_connections.ensure_connections(now=now):
-            self.stdout.write(f"ERP connection {connection.name} set up")
-        for definition in library.install(now=now):
-            self.stdout.write(f"installed check definition {definition.name} from the rule library")
-        for job in services.ensure_default_jobs(now=now):
-            self.stdout.write(f"created default job {job.name} ({job.cron})")
+        for line in setup.set_up(now=now):
+            self.stdout.write(line)
         demo = erp_connections.implied_connection().is_demo
         if demo:
             started = services.ensure_demo(now=now)
