@@ -14,6 +14,7 @@ Prints a JSON summary (p50/p90/p99/max in seconds).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -40,6 +41,7 @@ def configure(profile: str) -> Path:
     if profile == "distributed":
         # Outside the embedded profile the settings refuse the built-in key; one for this run, shared by its processes.
         os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+        os.environ.setdefault("CM_ENCRYPTION_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
         subprocess.run(["psql", POSTGRES, "-qc", "DROP DATABASE IF EXISTS cm_bench"], check=True)
         subprocess.run(["psql", POSTGRES, "-qc", "CREATE DATABASE cm_bench"], check=True)
         subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=True, capture_output=True)

@@ -46,7 +46,8 @@ def keys() -> list[str]:
             "CM_ENCRYPTION_KEY is not set: outside the embedded profile (SQLite) ERP passwords are encrypted with "
             f"a key every machine shares. Generate one with `{GENERATE_HINT}` and set it on every machine."
         )
-    return [embedded_key(Path(settings.DATA_DIR) / KEY_FILE_NAME)]
+    # A restored backup's file may hold several keys, comma-separated like CM_ENCRYPTION_KEY.
+    return [key.strip() for key in embedded_key(Path(settings.DATA_DIR) / KEY_FILE_NAME).split(",") if key.strip()]
 
 
 def embedded_key(path: Path) -> str:
