@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench screenshots clean
+.PHONY: run test lint typecheck bench chaos screenshots clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	./scripts/bench
+
+## Fault injection at full counts (CI runs each case once): results in docs/reliability.md.
+chaos: $(STAMP)
+	CM_CHAOS_ROUNDS=5 CM_RECOVERY_KILLS=20 $(BIN)/pytest -q -s -p no:xdist tests/chaos tests/acceptance/test_recovery.py
 
 ## Retake the dashboard screenshots in docs/screenshots (a browser test against real workers).
 screenshots: $(STAMP)

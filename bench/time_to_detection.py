@@ -150,6 +150,7 @@ def main() -> None:
     to_alert = [raised[code] - booked[code] for code in targets]
     to_mail = [mailed[code] - booked[code] for code in targets]
     result = {
+        **run_facts(),
         "profile": args.profile,
         "mode": args.mode,
         "samples": args.samples,
@@ -160,6 +161,21 @@ def main() -> None:
         "booking_to_mail_accepted": percentiles(to_mail),
     }
     print(json.dumps(result, indent=2))
+
+
+def run_facts() -> dict[str, Any]:
+    """What the figures were measured on: commit (and whether the tree was clean), date, machine."""
+    import platform
+    import subprocess
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    return {
+        "commit": commit.stdout.strip() + (" + working tree" if dirty else ""),
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "machine": f"{platform.node()}: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}",
+    }
 
 
 def _answers(url: str) -> bool:

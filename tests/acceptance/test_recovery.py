@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db.models import Count
 from django.utils import timezone
 
+from compliance_monitor.alerts.models import Alert
+from compliance_monitor.checks.diagnostics import WAREHOUSE
 from compliance_monitor.jobs import reaper
 from compliance_monitor.jobs.models import Execution, Status, Trigger
+from compliance_monitor.jobs.stats import percentile
+from compliance_monitor.notifications.models import Delivery, Recipient
 from tests.acceptance.helpers import make_job, trigger, wait_final
-from tests.processes import start_worker, wait_until
+from tests.processes import start_beat, start_worker, wait_until
 
 pytestmark = pytest.mark.workers
 
@@ -61,3 +69,66 @@ def test_a_queued_run_whose_message_was_lost_is_re_queued_once_and_runs(engine: 
     lost.refresh_from_db()
     assert (lost.status, lost.error_type) == (Status.ABANDONED, "MessageLost")
     assert wait_final(follow_up).status == Status.SUCCEEDED
+
+
+KILLS = int(os.environ.get("CM_RECOVERY_KILLS", "2"))  # make chaos: 20
+
+
+def test_kill_9_of_the_runs_worker_mid_run_again_and_again_every_run_is_recovered_by_beats_own_sweep(
+    engine: object, process_logs: Path
+) -> None:
+    """No test calls the reaper here: beat's sweep (every CM_SWEEP_SECONDS) finds each killed run. Shown failing
+    against a broken build: with the sweep's reaper step removed from ``jobs.tasks.sweep`` no run is recovered."""
+    job = make_job(
+        "chaos",
+        checks=["diagnostics.sleep", "diagnostics.violations"],
+        default_parameters={"seconds": 2, "count": 3},
+        queue="doomed",
+    )
+    Recipient.objects.create(name="ops", email="ops@example.com", connection=job.connection, warehouses=[WAREHOUSE])
+    beat = start_beat(process_logs)
+    victim = start_worker("victim-0", process_logs, queues="doomed", concurrency=1)
+    bound = settings.CM_HEARTBEAT_TIMEOUT_SECONDS + settings.CM_SWEEP_SECONDS + 1  # the stated bound, test timings
+    recoveries: list[float] = []
+    try:
+        for kill in range(KILLS):
+            execution = trigger(job)
+            wait_until(_running(execution), timeout=30, what="the run to start")
+            victim.kill9()
+            killed_at = time.monotonic()
+            victim = start_worker(f"victim-{kill + 1}", process_logs, queues="doomed", concurrency=1)
+            follow_up = wait_until(_follow_up(execution), timeout=bound + 10, what="recovery")
+            recoveries.append(time.monotonic() - killed_at)
+            assert wait_final(follow_up, timeout=60).status == Status.SUCCEEDED
+        wait_until(lambda: not _unsettled(job), timeout=30, what="every run's alerts reviewed and mailed")
+    finally:
+        victim.stop()
+        beat.stop()
+
+    runs = list(job.executions.exclude(started_at=None).order_by("started_at"))
+    print(f"{KILLS} kills: recovered {len(recoveries)}/{KILLS}, p99 {percentile(sorted(recoveries), 0.99):.1f} s")
+    assert Execution.objects.filter(job=job, status=Status.ABANDONED).count() == KILLS
+    assert Execution.objects.filter(job=job, trigger=Trigger.RETRY, status=Status.SUCCEEDED).count() == KILLS
+    assert all(
+        a.finished_at is not None and a.finished_at <= b.started_at for a, b in pairwise(runs)
+    )  # no overlap
+    assert max(recoveries) <= bound + 1, recoveries  # +1: the worker restart this test waits for
+    open_alerts = Alert.objects.exclude(state="resolved").values("fingerprint").annotate(n=Count("pk"))
+    assert all(row["n"] == 1 for row in open_alerts) and open_alerts.exists(), list(
+        Alert.objects.values("fingerprint", "state", "type")
+    )
+    sent = Delivery.objects.values("alert", "recipient", "reason", "channel").annotate(n=Count("pk"))
+    assert sent.exists() and all(row["n"] == 1 for row in sent)  # none lost, none twice
+
+
+def _running(execution: Execution) -> Callable[[], bool]:
+    return lambda: Execution.objects.filter(pk=execution.pk, status=Status.RUNNING).exists()
+
+
+def _follow_up(execution: Execution) -> Callable[[], Execution | None]:
+    return lambda: Execution.objects.filter(retry_of=execution).first()
+
+
+def _unsettled(job: object) -> bool:
+    unreviewed = Execution.objects.filter(job=job, status=Status.SUCCEEDED, alerts_reviewed_at__isnull=True)
+    return unreviewed.exists() or Delivery.objects.filter(status="pending").exists()
