@@ -56,6 +56,10 @@ def test_a_problem_is_raised_once_updated_while_it_persists_and_resolved_when_fi
 
 
 def test_a_rise_in_severity_notifies_again_and_a_fall_does_not(run) -> None:
+    """Shown failing with ``notify=rose`` replaced by ``notify=False`` in ``raising._update``."""
+    from compliance_monitor.notifications.models import Delivery, Recipient
+
+    Recipient.objects.create(name="manager", email="m@example.com", warehouses=["MATERIAL"])
     run(0, outcome("MATERIAL", *codes(2)))
     rise = raising.process_execution(run(1, outcome("MATERIAL", *codes(12))).pk, now=T0)  # reviewed already
     assert rise == []
@@ -64,9 +68,12 @@ def test_a_rise_in_severity_notifies_again_and_a_fall_does_not(run) -> None:
     change = alert.events.get(kind=EventKind.SEVERITY_CHANGED)
     assert change.detail == {"from": Severity.MEDIUM, "to": Severity.CRITICAL}
 
+    assert list(Delivery.objects.order_by("pk").values_list("reason", flat=True)) == ["raised", "severity_changed"]
+
     run(2, outcome("MATERIAL", *codes(7)))
     alert.refresh_from_db()
     assert alert.severity == Severity.HIGH and alert.events.filter(kind=EventKind.SEVERITY_CHANGED).count() == 2
+    assert Delivery.objects.count() == 2  # the fall: nobody told
 
 
 def test_notification_decisions_follow_the_rules(job) -> None:

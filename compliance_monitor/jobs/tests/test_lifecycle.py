@@ -97,6 +97,21 @@ def test_a_failed_run_queues_a_retry_after_the_backoff(make_job, run, now) -> No
     assert (retry.parameters, retry.warehouses, retry.triggered_by) == ({"a": 1}, ["MATERIAL"], "alice")
 
 
+def test_each_further_retry_waits_twice_as_long(make_job, run, now) -> None:
+    """Shown failing against a constant backoff (``retry_delay`` returning ``retry_backoff_seconds`` alone)."""
+    job = make_job(max_retries=3, retry_backoff_seconds=30)
+    second = run(job, attempt=2, trigger=Trigger.RETRY)
+    lifecycle.finish(second.pk, Result(Status.FAILED), now=now)
+    third = Execution.objects.get(retry_of=second)
+    lifecycle.claim(third.pk, worker="w/1", now=now)
+    lifecycle.finish(third.pk, Result(Status.FAILED), now=now)
+
+    fourth = Execution.objects.get(retry_of=third)
+
+    assert (third.attempt, third.scheduled_for) == (3, now + timedelta(seconds=60))
+    assert (fourth.attempt, fourth.scheduled_for) == (4, now + timedelta(seconds=120))
+
+
 def test_retries_stop_when_the_policy_is_spent(make_job, run, now) -> None:
     job = make_job(max_retries=1)
     last = run(job, attempt=2, trigger=Trigger.RETRY)

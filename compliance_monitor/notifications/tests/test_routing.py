@@ -108,12 +108,18 @@ def test_a_run_after_the_slot_means_nothing_was_missed(db) -> None:
     from compliance_monitor.alerts.deadman import detect_missed_runs
     from compliance_monitor.jobs import services
 
-    job = services.create_job(now=T0, name="hourly", cron="0 * * * *", checks=["diagnostics.pass"], timezone="UTC")
-    job.created_at = T0 - timedelta(minutes=30)  # 07:30: the 08:00 slot is its first
-    job.save()
-    services.trigger_scheduled(job.pk, now=T0 + timedelta(seconds=1))
-    assert detect_missed_runs(now=T0 + timedelta(minutes=15)) == []
-    assert timezone.is_aware(T0)
+    jobs = [
+        services.create_job(now=T0, name=name, cron="0 * * * *", checks=["diagnostics.pass"], timezone="UTC")
+        for name in ("hourly", "silent")
+    ]
+    for job in jobs:
+        job.created_at = T0 - timedelta(minutes=30)  # 07:30: the 08:00 slot is its first
+        job.save()
+    services.trigger_scheduled(jobs[0].pk, now=T0 + timedelta(seconds=1))  # "silent" does not run
+
+    (missed,) = detect_missed_runs(now=T0 + timedelta(minutes=15))
+
+    assert "silent" in missed.title and "hourly" not in missed.title  # only the job that did not run
 
 
 def test_a_maintenance_window_on_a_job_mutes_its_failure_alerts(job, run, db) -> None:
