@@ -109,9 +109,7 @@ def test_kill_9_of_the_runs_worker_mid_run_again_and_again_every_run_is_recovere
     print(f"{KILLS} kills: recovered {len(recoveries)}/{KILLS}, p99 {percentile(sorted(recoveries), 0.99):.1f} s")
     assert Execution.objects.filter(job=job, status=Status.ABANDONED).count() == KILLS
     assert Execution.objects.filter(job=job, trigger=Trigger.RETRY, status=Status.SUCCEEDED).count() == KILLS
-    assert all(
-        a.finished_at is not None and a.finished_at <= b.started_at for a, b in pairwise(runs)
-    )  # no overlap
+    assert all(a.finished_at is not None and a.finished_at <= b.started_at for a, b in pairwise(runs))  # no overlap
     assert max(recoveries) <= bound + 1, recoveries  # +1: the worker restart this test waits for
     open_alerts = Alert.objects.exclude(state="resolved").values("fingerprint").annotate(n=Count("pk"))
     assert all(row["n"] == 1 for row in open_alerts) and open_alerts.exists(), list(

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.utils import timezone
-
 from compliance_monitor.alerts import services as alert_services
 from compliance_monitor.alerts.escalation import escalate_due
 from compliance_monitor.alerts.models import Alert, AlertType, EventKind
