@@ -5,7 +5,8 @@
 Builds a fresh database `cm_api_bench` (executions generated in SQL over the last 60 days), starts gunicorn
 (sync workers, persistent connections) and measures, with a real bearer token over loopback:
 * history: `GET /api/v1/jobs/{name}/executions?limit=50` for random jobs from 100 concurrent clients, each
-  sending 1, then 2 requests per second (open loop, so a slow answer cannot hide behind fewer requests);
+  sending 1, then 2 requests per second (a paced closed loop: each client waits for its answer, then sleeps the rest
+  of its interval — a slow answer delays its next request, so under saturation this understates the wait);
   and the same 100 clients back-to-back (closed loop: saturation throughput and latency);
 * health: `GET /api/v1/health` (1,000 jobs) from one client (latency), then 10 back-to-back (throughput);
 * statistics: `GET /api/v1/jobs/{name}/statistics?days=30`, sequentially.
@@ -139,7 +140,8 @@ async def fetch(port: int, path: str, headers: str) -> int:
 
 
 async def load(port: int, headers: str, paths: list[str], *, clients: int, seconds: float, rate: float | None) -> Any:
-    """`clients` concurrent clients; each sends `rate` requests/s (open loop) or back-to-back (None)."""
+    """`clients` concurrent clients; each sends `rate` requests/s, paced after each answer (a closed loop: coordinated
+    omission under saturation), or back-to-back (None)."""
     latencies: list[float] = []
     errors = 0
     stop = time.monotonic() + seconds

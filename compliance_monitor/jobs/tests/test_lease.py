@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
+
 from compliance_monitor.jobs import lifecycle
 from compliance_monitor.jobs.lifecycle import Result
 from compliance_monitor.jobs.models import Status
@@ -17,8 +19,9 @@ def test_the_first_claim_takes_the_lease_and_starts_the_run(make_job, make_execu
     assert (claim.execution.started_at, claim.execution.worker) == (now, "w1/1")
     job.refresh_from_db()
     assert job.lease_owner == execution.pk
-    # The lease outlives the hard limit (plus margin), so a killed run's lease frees itself.
-    assert job.lease_expires_at > now + timedelta(seconds=600)
+    # The lease outlives the hard limit by the margin exactly, so a killed run's lease frees itself — and no later.
+    # Shown failing with lease_expiry returning now + timeout (no margin) or + 2 x margin.
+    assert job.lease_expires_at == now + timedelta(seconds=600 + settings.CM_LEASE_MARGIN_SECONDS)
 
 
 def test_a_run_that_finds_its_job_busy_is_skipped_pointing_at_the_run_in_progress(
