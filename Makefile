@@ -30,7 +30,7 @@ bench: $(STAMP)
 
 ## Fault injection at full counts (CI runs each case once): results in docs/reliability.md.
 chaos: $(STAMP)
-	CM_CHAOS_ROUNDS=5 CM_RECOVERY_KILLS=20 $(BIN)/pytest -q -s -p no:xdist tests/chaos tests/acceptance/test_recovery.py
+	./scripts/chaos
 
 ## Retake the dashboard screenshots in docs/screenshots (a browser test against real workers).
 screenshots: $(STAMP)

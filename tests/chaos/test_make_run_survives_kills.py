@@ -3,7 +3,8 @@
 The real ``manage.py serve`` (embedded profile, demo company) in a data folder of its own; each of its processes —
 web, runs worker, control worker, beat — is killed with SIGKILL (its whole process group, as a crash would leave
 it), the supervisor restarts it, and afterwards a job still runs to the end. ``CM_CHAOS_ROUNDS`` (``make chaos``)
-repeats the kills; CI kills each process once.
+repeats the kills (at most 4: a fifth exit within a minute is, by design, a crash loop that stops the service);
+CI kills each process once.
 
 Shown failing against a broken build: with ``Supervisor.tick`` not restarting (``tracked.restarts += 1`` and the
 ``_start`` call removed) the first kill leaves the process down and the wait for its restart times out.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -123,5 +125,6 @@ def test_kill_9_of_any_one_process_leaves_the_service_answering_and_running_jobs
     ran = service.manage("jobs", "trigger", "demo-every-10-minutes", "--wait", "--timeout", "90")
     print(f"{len(recovered)} kills, each process restarted and answering within {max(recovered):.1f} s")
     assert ran.returncode in (0, 1), ran.stderr  # 1: the demo's run found violations, as it should
-    assert ": succeeded in " in ran.stdout and "reports: 1 of 3 passed" in ran.stdout, ran.stdout
+    read = re.search(r"succeeded in .*\nreports: (\d+) of 3 passed, (\d+) with violations", ran.stdout)
+    assert read is not None and int(read[1]) + int(read[2]) == 3, ran.stdout  # every warehouse read whole
     assert service.popen.poll() is None  # the service itself never stopped
