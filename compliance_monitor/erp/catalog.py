@@ -123,7 +123,7 @@ def _failed(connection: Connection, message: str, now: datetime) -> CatalogRefre
 
 
 def _demo_lists() -> tuple[list[Entry], list[Entry]]:
-    rows = [{"id": w.id, "kod": w.code, "nazev": w.name} for w in synthetic.Company().warehouses]
+    rows = [{"id": w.id, "kod": w.code, "nazev": w.name} for w in synthetic.Company.demo().warehouses]
     groups = [{"id": g.id, "kod": g.code, "nazev": g.name} for g in synthetic.GROUPS]
     return _sorted(map(_entry, rows)), _sorted(map(_entry, groups))
 

@@ -29,7 +29,7 @@ def book(warehouse: str, lines: Iterable[tuple[str, float]], *, user: str, now: 
     for attempt in (1, 2, 3):
         try:
             with transaction.atomic():
-                booking = change_log().book(synthetic.Company(), warehouse, wanted, user=user, now=now)
+                booking = change_log().book(synthetic.Company.demo(), warehouse, wanted, user=user, now=now)
                 DemoBooking.objects.create(number=booking.id, data=bookings.to_data(booking), created_at=now)
         except IntegrityError:  # another booking took the number: number again
             if attempt == 3:

@@ -77,7 +77,7 @@ def _failed_step(result: ProbeResult) -> str | None:
 
 
 def _demo_steps() -> Iterable[Step]:
-    company = synthetic.Company()
+    company = synthetic.Company.demo()
     return [
         Step("reachable", True, "built-in demo company: answered in-process, no network"),
         Step("credentials", True, "built-in demo company: none needed"),

@@ -35,7 +35,7 @@ class DemoSource:
     def __init__(
         self, now: datetime, company: synthetic.Company | None = None, log: bookings.ChangeLog | None = None
     ) -> None:
-        self.company = company or synthetic.Company()
+        self.company = company or synthetic.Company.demo()
         self.slot = int(now.timestamp() // (DEMO_DRIFT_MINUTES * 60))
         self.today = timezone.localtime(now).date()
         self.log = log or bookings.ChangeLog()  # what was booked into the demo (erp/demo.py), read before any thread

@@ -43,6 +43,7 @@ class Warehouse:
     code: str
     name: str
     home_group: int  # the group its goods belong to
+    tidy: bool = False  # holds only its own goods (the demo's dispatch store: a booking there raises a new alert)
 
 
 DEMO_WAREHOUSES = (
@@ -50,6 +51,9 @@ DEMO_WAREHOUSES = (
     Warehouse(4, "ZBOZI", "Products warehouse", 8),
     Warehouse(20, "POLOTOVARY", "Semi-products warehouse", 7),
 )
+# The built-in demo company has one store more: its dispatch store holds only products, so a misplaced booking
+# there (the demo's scenario action) always raises a new alert, whatever the others' drift.
+DISPATCH = Warehouse(30, "EXPEDICE", "Dispatch warehouse", 8, tidy=True)
 # Another company's stores: other ids, a code of its own, and a code (ZBOZI) it shares with the demo under another id.
 OTHER_WAREHOUSES = (
     Warehouse(61, "SUROVINY", "Raw materials", 3),
@@ -75,6 +79,11 @@ class Company:
     misplaced_percent: int = 10  # high in the demo so a newcomer sees violations; 2 for benchmarks
     ungrouped_percent: int = 5
     invoices: int = 60  # issued invoices (faktura-vydana)
+
+    @classmethod
+    def demo(cls) -> Company:
+        """The built-in demo company: the three stores of the original reports and the tidy dispatch store."""
+        return cls(warehouses=(*DEMO_WAREHOUSES, DISPATCH))
 
     @classmethod
     def large(cls, warehouses: int, products: int) -> Company:
@@ -110,6 +119,8 @@ class Company:
         """The product's hash and goods group: none for a few, a foreign one (misplaced) for some."""
         h = _mix(self.seed, warehouse.id, index)
         roll, home = h % 100, GROUP_BY_ID[warehouse.home_group]
+        if warehouse.tidy:
+            return h, home
         if roll < self.ungrouped_percent:
             return h, None
         if roll < self.ungrouped_percent + self.misplaced_percent:

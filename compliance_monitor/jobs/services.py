@@ -301,8 +301,25 @@ def ensure_demo(*, now: datetime) -> list[Execution]:
             checks=default_checks(),
         )
     _demo_feed(now)
+    _demo_dispatch_rule()
     never_ran = Job.objects.filter(enabled=True, execution_count=0, executions__isnull=True)
     return [trigger(job, by="serve", now=now, reason="first run at start-up") for job in never_ran]
+
+
+def _demo_dispatch_rule() -> None:
+    """The demo company's dispatch store holds products only, and is checked: a misplaced booking there (the demo's
+    scenario action) raises a new alert. Created when missing; a rule someone changed is left as it is."""
+    from compliance_monitor.checks.models import WarehouseRule
+    from compliance_monitor.erp import synthetic
+    from compliance_monitor.erp.models import Connection
+
+    store = synthetic.DISPATCH
+    for demo in Connection.objects.filter(is_demo=True):
+        WarehouseRule.objects.get_or_create(
+            connection=demo,
+            warehouse_code=store.code,
+            defaults={"warehouse_id": store.id, "report_name": "", "allowed": ["8", "1"]},
+        )
 
 
 def _demo_feed(now: datetime) -> None:

@@ -304,7 +304,7 @@ def test_the_demo_connection_reads_its_catalog_in_process_and_is_edited_without_
     client = as_role("admin")
     client.post("/connections/demo/catalog/refresh")
     html = client.get("/connections/demo/").content.decode()
-    assert "Read the catalog of demo: 3 warehouses, 4 goods groups." in html
+    assert "Read the catalog of demo: 4 warehouses, 4 goods groups." in html
     assert "<code>POLOTOVARY</code></td><td>Semi-products warehouse</td>" in html
     data = edit_data(base_url="", company="demo", title="The demo", password="")
     assert client.post("/connections/demo/edit", data).status_code == 302

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from compliance_monitor.accounts.access import visible_connection_rows
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.alerts.models import Alert, AlertType, State
+from compliance_monitor.checks.models import WarehouseRule
 from compliance_monitor.dashboard.connection_forms import ConnectionEditForm, ConnectionForm, RemoveConnectionForm
 from compliance_monitor.dashboard.rule_lines import CatalogIndex, rule_lines
 from compliance_monitor.dashboard.views.common import needs, page
@@ -94,7 +95,7 @@ def detail_page(request: HttpRequest, connection: Connection, *, status: int = 2
 
 def feed_context(connection: Connection) -> dict[str, Any]:
     feed = change_feed.feed_view(connection)
-    warehouses = [w.code for w in synthetic.DEMO_WAREHOUSES]
+    warehouses = [w.code for w in synthetic.Company.demo().warehouses]
     target = booking_target(connection, warehouses) if connection.is_demo else "ZBOZI"
     return {
         "feed": feed,
@@ -110,7 +111,10 @@ def feed_context(connection: Connection) -> dict[str, Any]:
 def booking_target(connection: Connection, warehouses: list[str]) -> str:
     """The demo booking's preselected warehouse: one without an open alert (the booking then raises a new one)."""
     busy = open_alert_warehouses(connection)
-    return next((code for code in ("ZBOZI", *warehouses) if code not in busy), "ZBOZI")
+    checked = set(
+        WarehouseRule.objects.filter(connection=connection, enabled=True).values_list("warehouse_code", flat=True)
+    )
+    return next((code for code in ("ZBOZI", *warehouses) if code in checked and code not in busy), "ZBOZI")
 
 
 def open_alert_warehouses(connection: Connection) -> set[str]:

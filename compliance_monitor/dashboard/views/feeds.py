@@ -17,7 +17,7 @@ from compliance_monitor.dashboard.views.connections import connection_or_404
 from compliance_monitor.erp import bookings, change_feed, demo, synthetic
 from compliance_monitor.erp.models import FeedMode
 
-WAREHOUSES = [(w.code, f"{w.code} — {w.name}") for w in synthetic.DEMO_WAREHOUSES]
+WAREHOUSES = [(w.code, f"{w.code} — {w.name}") for w in synthetic.Company.demo().warehouses]
 
 
 class FeedForm(forms.Form):

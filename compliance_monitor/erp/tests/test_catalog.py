@@ -98,7 +98,7 @@ def test_the_demo_connection_reads_its_catalog_from_the_built_in_company_without
 
     read = catalog.refresh(demo, now=NOW)
 
-    assert codes(read.warehouses) == [("4", "ZBOZI"), ("5", "MATERIAL"), ("20", "POLOTOVARY")]
+    assert codes(read.warehouses) == [("4", "ZBOZI"), ("5", "MATERIAL"), ("20", "POLOTOVARY"), ("30", "EXPEDICE")]
     assert codes(read.goods_groups) == [("1", "ZBOZI"), ("3", "MATERIAL"), ("7", "POLOTOVAR"), ("8", "VYROBEK")]
     assert len(read.product_types) == 8 and read.refreshed_at == NOW and catalog.has_catalog(demo)
 

@@ -137,7 +137,7 @@ def test_the_demo_connection_answers_honestly_from_the_built_in_company_without_
     )
 
     assert result.ok and all("built-in demo company" in step.detail for step in result.steps)
-    assert {s.name: s.detail for s in result.steps}["warehouses"].startswith("3 warehouses")
+    assert {s.name: s.detail for s in result.steps}["warehouses"].startswith("4 warehouses")
 
 
 def test_the_password_never_appears_in_results_logs_or_errors(

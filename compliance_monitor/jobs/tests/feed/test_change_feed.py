@@ -268,6 +268,33 @@ def test_a_booking_in_the_demo_company_is_polled_and_found_in_process(transactio
     assert (violation.quantity, violation.detail["culprit"]["user"]) == (9, "kate")
 
 
+def test_the_demos_dispatch_store_is_checked_and_a_misplaced_booking_there_raises_a_new_alert(
+    transactional_db: None,
+) -> None:
+    from compliance_monitor.alerts.models import Alert, EventKind
+    from compliance_monitor.erp import demo
+    from compliance_monitor.erp.connections import ensure_connections
+
+    ensure_connections(now=T0)
+    ensure_default_rules(WarehouseRule)
+    ensure_original_reports()
+    demo_connection = Connection.objects.get(is_demo=True)
+    services.ensure_demo(now=T0)  # its dispatch store's rule, its polled feed, its job
+    job = Job.objects.get(name=services.DEMO_JOB_NAME)
+    run(Execution.objects.get(job=job), T0)  # the first run: the dispatch store is tidy
+    assert not Alert.objects.filter(warehouse="EXPEDICE").exists()
+    feed = ChangeFeed.objects.get(connection=demo_connection)
+
+    demo.book("EXPEDICE", [("MAT00001", 4)], user="kate", now=T0)
+    feeds.poll(feed, now=T0 + timedelta(seconds=1))
+    (execution,) = changes.flush(now=T0 + timedelta(seconds=10), job_ids=[job.pk])
+    run(execution, T0 + timedelta(seconds=11))
+
+    alert = Alert.objects.get(warehouse="EXPEDICE")
+    assert alert.events.filter(kind=EventKind.RAISED).exists() and "MAT00001" in alert.message
+    assert alert.execution_id == execution.pk  # raised by the change run
+
+
 def _material(code: str) -> bool:
     company = synthetic.Company()
     store = company.warehouse("code:MATERIAL")
