@@ -75,7 +75,12 @@ def test_viewers_read_the_catalog_and_operators_refresh_it(as_role: Callable[[st
 def test_the_demo_connections_catalog_comes_from_the_built_in_company(as_role: Callable[[str], Api]) -> None:
     fresh = as_role("admin").call("POST", "/connections/demo/catalog/refresh")
 
-    assert fresh.status_code == 200 and codes(fresh.json()["warehouses"]) == ["ZBOZI", "MATERIAL", "POLOTOVARY", "EXPEDICE"]
+    assert fresh.status_code == 200 and codes(fresh.json()["warehouses"]) == [
+        "ZBOZI",
+        "MATERIAL",
+        "POLOTOVARY",
+        "EXPEDICE",
+    ]
 
 
 def test_an_unknown_connection_is_404(as_role: Callable[[str], Api]) -> None:
