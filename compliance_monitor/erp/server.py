@@ -53,9 +53,14 @@ class Faults:
     html: bool = False
     drop: bool = False
     remaining: int | None = None
+    every: int = 1  # the fault hits every Nth request only (2: every other one)
+    seen: int = 0
 
     def take(self) -> Faults | None:
         if not (self.status or self.delay_seconds or self.malformed or self.html or self.drop):
+            return None
+        self.seen += 1
+        if self.seen % max(1, self.every):
             return None
         if self.remaining is not None:
             if self.remaining <= 0:

@@ -1,26 +1,33 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from compliance_monitor.jobs.models import Status, Trigger
+from compliance_monitor.jobs.models import Execution, Status, Trigger
 from tests.acceptance.helpers import make_job, trigger, wait_final
 
 pytestmark = pytest.mark.workers
 
 
 def test_a_manual_trigger_runs_on_a_worker_and_records_everything(engine: object) -> None:
-    job = make_job(checks=["diagnostics.violations"])
+    """The trigger returns at once — the stored row, read right after, is not final while the run sleeps 1.5 s —
+    and a worker then runs it. Shown failing by making ``services.trigger`` wait for the run (``wait_settled``)."""
+    job = make_job(checks=["diagnostics.sleep", "diagnostics.violations"])
 
-    execution = trigger(job, parameters={"count": 4}, warehouses=["MATERIAL", "ZBOZI"], reason="audit")
-    assert execution.status == Status.QUEUED  # returned at once, before any worker touched it
+    started = time.monotonic()
+    execution = trigger(job, parameters={"count": 4, "seconds": 1.5}, warehouses=["MATERIAL", "ZBOZI"], reason="audit")
+    returned_after = time.monotonic() - started
+    row = Execution.objects.get(pk=execution.pk)
+    assert returned_after < 1.0 and row.status in (Status.QUEUED, Status.RUNNING)  # stored, and not waited for
 
     done = wait_final(execution)
     assert done.status == Status.SUCCEEDED
     assert (done.trigger, done.triggered_by, done.reason) == (Trigger.MANUAL, "tester", "audit")
-    assert done.parameters == {"count": 4} and done.warehouses == ["MATERIAL", "ZBOZI"]
-    assert (done.total_reports, done.successful_reports, done.violation_reports) == (2, 0, 2)
+    assert done.parameters == {"count": 4, "seconds": 1.5} and done.warehouses == ["MATERIAL", "ZBOZI"]
+    assert (done.total_reports, done.successful_reports, done.violation_reports) == (4, 2, 2)
     assert done.started_at and done.finished_at and done.worker
-    assert sorted(r.violation_count for r in done.check_results.all()) == [4, 4]
+    assert sorted(r.violation_count for r in done.check_results.all()) == [0, 0, 4, 4]
     job.refresh_from_db()
     assert (job.execution_count, job.last_status, job.lease_owner) == (1, Status.SUCCEEDED, None)
 

@@ -125,6 +125,7 @@ def test_kill_9_of_any_one_process_leaves_the_service_answering_and_running_jobs
     ran = service.manage("jobs", "trigger", "demo-every-10-minutes", "--wait", "--timeout", "90")
     print(f"{len(recovered)} kills, each process restarted and answering within {max(recovered):.1f} s")
     assert ran.returncode in (0, 1), ran.stderr  # 1: the demo's run found violations, as it should
-    read = re.search(r"succeeded in .*\nreports: (\d+) of 3 passed, (\d+) with violations", ran.stdout)
-    assert read is not None and int(read[1]) + int(read[2]) == 3, ran.stdout  # every warehouse read whole
+    read = re.search(r"succeeded in .*\nreports: (\d+) of (\d+) passed, (\d+) with violations", ran.stdout)
+    assert read is not None and int(read[2]) >= 3, ran.stdout
+    assert int(read[1]) + int(read[3]) == int(read[2]), ran.stdout  # every warehouse read whole
     assert service.popen.poll() is None  # the service itself never stopped
