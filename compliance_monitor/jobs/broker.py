@@ -25,13 +25,26 @@ log = structlog.get_logger(__name__)
 HIDDEN = "."  # files being written or claimed start with a dot and match no queue
 
 
+class BrokerWriteError(OSError):
+    """A message could not be written to the broker folder (the run stays queued; the reaper sends it again)."""
+
+
 class Channel(filesystem.Channel):
     def _put(self, queue: str, message: Any, **kwargs: Any) -> None:  # type: ignore[override]  # stubs disagree
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         folder = Path(self.data_folder_out)
         partial = folder / f"{HIDDEN}writing-{name}"
-        partial.write_bytes(dumps(message).encode())
-        partial.replace(folder / name)
+        try:
+            self._write(partial, dumps(message).encode())
+            partial.replace(folder / name)
+        except OSError as exc:  # a full or read-only disk: nothing half-written is left, the sender hears why
+            partial.unlink(missing_ok=True)
+            log.error("broker_write_failed", folder=str(folder), error=exc.strerror or str(exc))
+            raise BrokerWriteError(f"the broker folder {folder} cannot be written: {exc.strerror or exc}") from exc
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        path.write_bytes(data)
 
     def _get(self, queue: str, timeout: float | None = None) -> Any:
         folder = Path(self.data_folder_in)

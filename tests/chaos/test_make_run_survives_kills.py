@@ -129,3 +129,7 @@ def test_kill_9_of_any_one_process_leaves_the_service_answering_and_running_jobs
     assert read is not None and int(read[2]) >= 3, ran.stdout
     assert int(read[1]) + int(read[3]) == int(read[2]), ran.stdout  # every warehouse read whole
     assert service.popen.poll() is None  # the service itself never stopped
+    # What serve set up on its way (shown failing with write_private's 0600 made 0644, or no demo recipient):
+    assert oct((service.data / "admin-password.txt").stat().st_mode & 0o777) == "0o600"
+    mails = service.data / "mail"  # no EMAIL_HOST: the demo recipient's e-mails are files
+    wait_until(lambda: mails.is_dir() and any(mails.iterdir()), timeout=30, what="the demo recipient's mail files")

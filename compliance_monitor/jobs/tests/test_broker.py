@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import errno
 import multiprocessing
+import os
 import time
 from pathlib import Path
 from queue import Empty
@@ -82,3 +84,50 @@ def test_an_unreadable_message_file_is_set_aside_instead_of_killing_the_worker(t
             channel._get("runs")
     (leftover,) = [path.name for path in tmp_path.iterdir() if path.name != "control"]
     assert leftover.startswith(".corrupt-.claimed-") and leftover.endswith("1_broken.runs.msg")
+
+
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EROFS])
+def test_a_broker_folder_that_cannot_be_written_is_a_clear_error_leaving_nothing_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: int
+) -> None:
+    from compliance_monitor.jobs import broker
+
+    def full(path: Path, data: bytes) -> None:
+        path.write_bytes(data[:10])  # a partial write, then the disk says no
+        raise OSError(error, os.strerror(error))
+
+    with connection(str(tmp_path)) as conn:
+        channel = conn.default_channel  # the transport's own put and get (a producer adds routing on top)
+        monkeypatch.setattr(broker.Channel, "_write", staticmethod(full))
+        with pytest.raises(broker.BrokerWriteError, match=f"cannot be written: {os.strerror(error)}"):
+            channel._put("runs", {"id": "lost?"})
+        assert [p.name for p in tmp_path.iterdir() if p.is_file()] == []  # no half-written file left behind
+
+        monkeypatch.undo()  # the disk has room again
+        channel._put("runs", {"id": "sent"})
+        assert channel._get("runs") == {"id": "sent"}
+
+
+@pytest.mark.django_db(transaction=True)  # the message is sent after the commit
+def test_a_run_triggered_while_the_broker_cannot_write_stays_queued_for_the_reaper_and_the_error_is_logged(
+    make_job, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from compliance_monitor.jobs import broker, services
+    from compliance_monitor.jobs.models import Execution, Status
+
+    if not settings.CELERY_BROKER_URL.startswith("filesystem"):
+        pytest.skip("the embedded profile's broker only")
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(broker.Channel, "_write", staticmethod(full))
+
+    execution = services.trigger(make_job(), by="someone", now=timezone.now())
+
+    assert Execution.objects.get(pk=execution.pk).status == Status.QUEUED  # kept: the reaper sends it again
+    logged = " ".join(str(record.msg) for record in caplog.records)
+    assert "broker_publish_failed" in logged and "No space left on device" in logged
