@@ -49,7 +49,9 @@ def _run_claimed(execution: Execution, clock: Clock) -> Status:
     with heartbeat(execution.pk, interval=settings.CM_HEARTBEAT_SECONDS):
         result = _evaluate(execution, clock)
     try:
-        lifecycle.finish(execution.pk, result, now=clock())
+        if not lifecycle.finish(execution.pk, result, now=clock()):
+            # Cancelled (or reaped) while it ran: what it found is discarded, the final status stands.
+            log.info("execution_result_discarded", found_status=result.status)
     except Exception as exc:
         log.exception("execution_finish_failed")
         result = Result.from_exception(Status.FAILED, exc)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.utils import timezone
 
@@ -11,8 +13,12 @@ from tests.processes import wait_until
 pytestmark = pytest.mark.workers
 
 
-def test_cancelling_a_running_run_frees_the_job_at_once_and_the_worker_lives_on(engine: object) -> None:
-    job = make_job(checks=["diagnostics.sleep"], default_parameters={"seconds": 3})
+def test_cancelling_a_running_run_frees_the_job_at_once_and_the_worker_lives_on(
+    engine: object, process_logs: Path
+) -> None:
+    """The worker's late report is awaited (its log line) and shown discarded. Shown failing with ``finish``
+    accepting a cancelled execution as ``from_status`` (the late report then overwrites the cancel)."""
+    job = make_job(checks=["diagnostics.sleep", "diagnostics.violations"], default_parameters={"seconds": 3})
     execution = trigger(job)
     wait_until(lambda: Execution.objects.filter(pk=execution.pk, status=Status.RUNNING).exists(), timeout=15)
 
@@ -22,5 +28,12 @@ def test_cancelling_a_running_run_frees_the_job_at_once_and_the_worker_lives_on(
     assert job.lease_owner is None
     follow_up = wait_final(trigger(job, parameters={"seconds": 0}))
     assert follow_up.status == Status.SUCCEEDED, "the next run must not be blocked by the cancelled one"
+    wait_until(lambda: _discarded(process_logs, execution), timeout=20, what="the worker's late report")
     execution.refresh_from_db()
     assert execution.status == Status.CANCELLED, "the worker's late report must not overwrite the cancel"
+    assert not execution.check_results.exists() and execution.total_reports == 0  # its findings: discarded
+
+
+def _discarded(process_logs: Path, execution: Execution) -> bool:
+    logs = "".join(path.read_text(errors="replace") for path in process_logs.glob("w*.log"))
+    return any("execution_result_discarded" in line and str(execution.pk) in line for line in logs.splitlines())
