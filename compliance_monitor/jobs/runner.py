@@ -131,9 +131,11 @@ def heartbeat(execution_id: uuid.UUID, *, interval: float) -> Iterator[None]:
     def beat() -> None:
         try:
             while not stop.wait(interval):
-                Execution.objects.filter(pk=execution_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
-        except Exception as exc:  # noqa: BLE001 — a missed beat is survivable; the reaper's timeout is generous
-            log.warning("heartbeat_failed", error=str(exc))
+                try:
+                    Execution.objects.filter(pk=execution_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+                except Exception as exc:  # noqa: BLE001 — a missed beat is survivable: the next one reconnects
+                    log.warning("heartbeat_failed", error=str(exc))
+                    connection.close()  # a database restart left it broken; beating stops only with the run
         finally:
             connection.close()
 

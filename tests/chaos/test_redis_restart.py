@@ -8,6 +8,7 @@ Shown failing with the sweep's ``reap_unclaimed`` step removed: the run whose me
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -67,14 +68,16 @@ class Redis:
 
 
 class Service:
-    def __init__(self, data: Path, redis: Redis) -> None:
+    """The distributed service's processes on one machine, with a database and broker of the test's own."""
+
+    def __init__(self, data: Path, redis: Redis | None) -> None:
         self.data = data
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(("CM_", "DATABASE_URL", "CELERY_"))}
         self.env = inherited | {
             "CM_DATA_DIR": str(data),
             "DJANGO_SETTINGS_MODULE": "compliance_monitor.settings",
             "DATABASE_URL": f"sqlite:///{data / 'db.sqlite3'}",
-            "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis.port}/0",
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis.port if redis else 0}/0",
             "SECRET_KEY": "chaos-suite-only-" + "x" * 40,
             "CM_ENCRYPTION_KEY": "WUg98X496doddlaFzqoBHWYmros9WVB7wicFpW9ZMuI=",
             "CM_DIAGNOSTIC_CHECKS": "1",
@@ -97,6 +100,12 @@ class Service:
         log = (self.data / f"{name}.log").open("wb")
         celery = [sys.executable, "-m", "celery", "-A", "compliance_monitor", *args]
         self.processes.append(subprocess.Popen(celery, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
+
+    def sql(self, query: str) -> list[tuple[object, ...]]:
+        """A query on the service's database, whichever it is (through its own manage.py: no client needed)."""
+        script = f"import json; from django.db import connection; c = connection.cursor(); c.execute({query!r}); "
+        script += "print(json.dumps([list(r) for r in c.fetchall()], default=str))"
+        return [tuple(row) for row in json.loads(self.manage("shell", "-c", script).strip().splitlines()[-1])]
 
     def rows(self, sql: str) -> list[tuple[object, ...]]:
         with sqlite3.connect(self.data / "db.sqlite3", timeout=10) as database:
