@@ -20,14 +20,13 @@ def ours(feed: ChangeFeed, url: str) -> bool:
 
 
 def our_hooks(connection: Connection, *, now: datetime) -> list[dict[str, str]]:
-    feed = change_feed.feed_view(connection)
     with change_feed.opened(connection, now) as source:
-        return [hook for hook in change_log.hooks(source) if ours(feed, hook["url"])]
+        return _listed(source, change_feed.feed_view(connection))
 
 
 def register(connection: Connection, base_url: str, *, rotate: bool = False, now: datetime) -> ChangeFeed:
     """Switch the feed to hook mode and register ``base_url`` + its path on the ERP (once)."""
-    previous = our_hooks(connection, now=now)
+    previous = our_hooks(connection, now=now)  # by the secret before a rotation
     feed = change_feed.set_mode(connection, FeedMode.HOOK, now=now, rotate_secret=rotate)
     url = base_url.rstrip("/") + change_feed.hook_path(connection, feed.hook_secret)
     with change_feed.opened(connection, now) as source:
@@ -39,8 +38,12 @@ def register(connection: Connection, base_url: str, *, rotate: bool = False, now
 
 
 def remove(connection: Connection, *, now: datetime) -> int:
-    found = our_hooks(connection, now=now)
     with change_feed.opened(connection, now) as source:
+        found = _listed(source, change_feed.feed_view(connection))
         for hook in found:
             change_log.remove_hook(source, hook["id"])
     return len(found)
+
+
+def _listed(source: change_log.JsonSource, feed: ChangeFeed) -> list[dict[str, str]]:
+    return [hook for hook in change_log.hooks(source) if ours(feed, hook["url"])]

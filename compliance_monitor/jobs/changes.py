@@ -45,11 +45,10 @@ class Ingested:
     changes: int  # new changes (after the cursor)
     duplicates: int
     rechecks: int  # pending (job, check) rows touched
+    due_at: datetime | None = None  # when the window of what was pended closes (None: nothing pended)
 
 
-def ingest(
-    feed_id: int, batch: Batch, *, now: datetime, read_whole: bool = True, waiting_since: datetime | None = None
-) -> Ingested:
+def ingest(feed_id: int, batch: Batch, *, now: datetime, waiting_since: datetime | None = None) -> Ingested:
     """Store what ``batch`` asks to re-check and advance the cursor, atomically; idempotent by version.
 
     ``waiting_since``: when the log was last read before (a poll's batch holds changes made since then, which have
@@ -59,24 +58,28 @@ def ingest(
         feed = ChangeFeed.objects.select_for_update(of=("self",)).select_related("connection").get(pk=feed_id)
         cursor = feed.cursor
         fresh = [r for r in batch.changes if cursor is None or r.change.version > cursor]
-        window = timedelta(seconds=settings.CM_CHANGE_WINDOW_SECONDS)
-        opened = max(waiting_since, now - window) if waiting_since is not None and waiting_since < now else now
-        touched = _pend(feed, fresh, now, due=opened + window) if fresh else 0
-        _advance(feed, batch, fresh, now, read_whole)
+        due = _window_end(now, waiting_since)
+        touched = _pend(feed, fresh, now, due=due) if fresh else 0
+        _advance(feed, batch, fresh, now)
     if fresh:
         log.info("changes_ingested", connection=feed.connection.name, changes=len(fresh), rechecks=touched)
-    return Ingested(len(fresh), len(batch.changes) - len(fresh), touched)
+    return Ingested(len(fresh), len(batch.changes) - len(fresh), touched, due if touched else None)
 
 
-def _advance(feed: ChangeFeed, batch: Batch, fresh: list[Resolved], now: datetime, read_whole: bool) -> None:
+def _window_end(now: datetime, waiting_since: datetime | None) -> datetime:
+    window = timedelta(seconds=settings.CM_CHANGE_WINDOW_SECONDS)
+    opened = now if waiting_since is None else min(now, max(waiting_since, now - window))
+    return opened + window
+
+
+def _advance(feed: ChangeFeed, batch: Batch, fresh: list[Resolved], now: datetime) -> None:
     versions = [v for v in (batch.through, *(r.change.version for r in fresh)) if v is not None]
     feed.cursor = max([feed.cursor or 0, *versions])  # an empty log that names no version: from the start
     feed.global_version = max([feed.global_version or 0, batch.global_version or 0, feed.cursor])
     if fresh:
         feed.last_change_at, feed.last_change = now, fresh[-1].to_cause()
         feed.changes_received += len(fresh)
-    if read_whole:  # the log was read to its end: no warning, no error, no lag
-        feed.last_read_at, feed.warning, feed.last_error = now, "", ""
+    feed.last_read_at, feed.warning, feed.last_error = now, "", ""  # read to its end: no warning, error or lag
     if batch.skipped:
         feed.warning = f"{batch.skipped} malformed change log entr{'y' if batch.skipped == 1 else 'ies'} skipped"
         log.warning("change_log_entries_skipped", connection=feed.connection.name, skipped=batch.skipped)

@@ -99,10 +99,8 @@ def receive_hook(connection: str, secret: str, body: bytes) -> HookCall:
 
 def _ingested(feed: ChangeFeed, batch: Batch, now: datetime, since: datetime | None) -> int:
     result = changes.ingest(feed.pk, batch, now=now, waiting_since=since)
-    if result.rechecks:
-        window = settings.CM_CHANGE_WINDOW_SECONDS
-        wait = window if since is None else max(0.0, window - (now - since).total_seconds())
-        dispatch.send_flush(countdown=wait)
+    if result.due_at is not None:
+        dispatch.send_flush(countdown=max(0.0, (result.due_at - now).total_seconds()))
     return result.changes
 
 

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,9 +25,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.chaos.service import ROOT, free_port, own_env
 from tests.processes import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = int(os.environ.get("CM_CHAOS_ROUNDS", "1"))
 PROCESSES = ("web", "runs-worker", "control-worker", "beat")
 
@@ -37,18 +36,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Service:
     def __init__(self, data: Path) -> None:
         self.data, self.port = data, free_port()
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("CM_", "DATABASE_URL", "CELERY_"))}
-        inherited.pop("SECRET_KEY", None)
-        self.env = inherited | {"CM_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "compliance_monitor.settings"}
+        self.env = own_env(data)
         self.env |= {"CM_SWEEP_SECONDS": "2", "CM_HEARTBEAT_TIMEOUT_SECONDS": "6"}  # short liveness for the suite
         self.log = (data.parent / "serve.log").open("wb")
         self.popen = subprocess.Popen(

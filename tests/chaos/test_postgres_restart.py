@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.test_redis_restart import SETUP_JOB, Service, free_port
+from tests.chaos.service import Service, free_port
 from tests.processes import wait_until
 
 BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"))), "")
@@ -67,17 +67,10 @@ class Postgres:
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[Service, Postgres]]:
     postgres = Postgres()
-    running = Service(tmp_path / "data", redis=None)
-    running.env |= {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{postgres.port}/postgres"}
-    running.env.pop("CELERY_BROKER_URL")  # the filesystem broker: only the database is under test
-    running.data.mkdir()
+    database = f"postgres://postgres@127.0.0.1:{postgres.port}/postgres"
+    running = Service(tmp_path / "data", database=database)  # the filesystem broker: only the database is tested
     try:
-        running.manage("setup", "--no-static")
-        running.manage("shell", "-c", SETUP_JOB.replace('"seconds": 4', '"seconds": 8'))
-        quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
-        running.start("runs", "worker", "-Q", "runs", "-c", "1", "-n", "runs@%h", *quiet)
-        running.start("control", "worker", "-Q", "control", "-c", "1", "-n", "control@%h", *quiet)
-        running.start("beat", "beat", "-l", "INFO", "--max-interval", "1", "-s", str(running.data / "beat"))
+        running.start_with_slow_job(seconds=8)
         yield running, postgres
     finally:
         running.stop()
@@ -85,14 +78,15 @@ def service(tmp_path: Path) -> Iterator[tuple[Service, Postgres]]:
 
 
 def statuses(running: Service) -> dict[str, str]:
-    found = running.sql("SELECT id::text, status FROM jobs_execution")
+    found = running.rows("SELECT id::text, status FROM jobs_execution")
     return {str(key).replace("-", ""): str(status) for key, status in found}
 
 
 def test_a_database_crash_during_a_run_is_ridden_out_by_the_run_itself_no_lease_stuck_and_jobs_run(service) -> None:
     running, postgres = service
     first = running.manage("jobs", "trigger", "slow").strip().splitlines()[-1].replace("-", "")
-    wait_until(lambda: statuses(running).get(first) == "running", timeout=60, interval=0.2, what="the run to start")
+    beating = f"SELECT 1 FROM jobs_execution WHERE id='{first}' AND status='running' AND heartbeat_at > started_at"
+    wait_until(lambda: running.rows(beating), timeout=60, interval=0.2, what="the run to start beating")
 
     postgres.crash_and_restart()
 
@@ -105,6 +99,6 @@ def test_a_database_crash_during_a_run_is_ridden_out_by_the_run_itself_no_lease_
     print(f"after the database restart: {sorted(found.values())}")
     assert found == {first: "succeeded"}, found  # the run itself: not abandoned, no retry beside it
     assert "heartbeat_failed" in (running.data / "runs.log").read_text()  # the crash did hit the running run
-    assert running.sql("SELECT lease_owner FROM jobs_job WHERE name='slow'") == [(None,)]
+    assert running.rows("SELECT lease_owner FROM jobs_job WHERE name='slow'") == [(None,)]
     after = running.manage("jobs", "trigger", "slow", "--wait", "--timeout", "60")
     assert ": succeeded in " in after, after

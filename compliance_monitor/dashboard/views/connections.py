@@ -96,7 +96,8 @@ def detail_page(request: HttpRequest, connection: Connection, *, status: int = 2
 def feed_context(connection: Connection) -> dict[str, Any]:
     feed = change_feed.feed_view(connection)
     warehouses = [w.code for w in synthetic.Company.demo().warehouses]
-    target = booking_target(connection, warehouses) if connection.is_demo else "ZBOZI"
+    busy = open_alert_warehouses(connection) if connection.is_demo else set()  # the booking form is the demo's
+    target = booking_target(connection, warehouses, busy) if connection.is_demo else "ZBOZI"
     return {
         "feed": feed,
         "feed_lag": feed.lag_seconds(timezone.now()),
@@ -104,13 +105,13 @@ def feed_context(connection: Connection) -> dict[str, Any]:
         "demo_warehouses": warehouses,
         "booking_warehouse": target,
         "booking_product": "ZBO00001" if target == "MATERIAL" else "MAT00001",  # of a goods group foreign there
-        "booking_is_new": target not in open_alert_warehouses(connection),
+        "booking_is_new": target not in busy,
     }
 
 
-def booking_target(connection: Connection, warehouses: list[str]) -> str:
-    """The demo booking's preselected warehouse: one without an open alert (the booking then raises a new one)."""
-    busy = open_alert_warehouses(connection)
+def booking_target(connection: Connection, warehouses: list[str], busy: set[str]) -> str:
+    """The demo booking's preselected warehouse: a checked one without an open alert (``busy``: those with one),
+    so the booking raises a new alert."""
     checked = set(
         WarehouseRule.objects.filter(connection=connection, enabled=True).values_list("warehouse_code", flat=True)
     )
