@@ -8,10 +8,11 @@ first untimed pass warms it), serving ``skladova-karta`` of a synthetic company:
 cards, of which the definition's filter (``ucetObdobi = ${period}`` and one warehouse per scope) selects the current
 period's. Two passes over every warehouse, same client, same page size (1000), same requests:
 
-* fetch+parse: HTTP + JSON decoding of every page (what any evaluation pays);
-* evaluate: the definition's whole path — typed field access, the compiled predicate, violations and their messages
-  built (``ScopeRead.evaluate``, what ``defined.read_scope`` — a job's run — does for each scope, while the
-  read-ahead thread fetches and parses the next page).
+* fetch+parse: HTTP + JSON decoding of every page, the rows of each counted (what any evaluation pays);
+* evaluate: the definition's whole path — the compiled predicate over each page (``checks/columns.py``, row by row
+  where a page holds an unusual value), violations and their messages built (``ScopeRead.evaluate_pages``, what
+  ``defined.read_scope`` — a job's run — does for each scope, while the read-ahead thread fetches and parses the
+  next page).
 
 Both passes run after ``freeze_startup_heap`` (what a worker process does once started).
 
@@ -31,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.facts import run_facts  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_monitor.settings")
 DEFINITION = {
     "name": "bench.below_minimum",
@@ -47,10 +50,12 @@ DEFINITION = {
 
 
 def timed(work: Callable[[], int]) -> dict[str, float]:
-    started = time.perf_counter()
+    """Wall time, rows/s and the client's CPU time (both its threads; the server is another process)."""
+    started, cpu = time.perf_counter(), time.process_time()
     rows = work()
     seconds = time.perf_counter() - started
-    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds)}
+    used = time.process_time() - cpu
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds), "cpu": round(used, 2)}
 
 
 def run(warehouses: int, products: int, repeat: int) -> dict[str, object]:
@@ -85,12 +90,12 @@ def run(warehouses: int, products: int, repeat: int) -> dict[str, object]:
 
     def fetch_and_parse() -> int:
         with client() as erp:
-            return sum(1 for scope in scopes for _ in erp.rows(scope.request))
+            return sum(len(page) for scope in scopes for page in erp.row_pages(scope.request))
 
     def evaluate() -> int:
         nonlocal found
         with client() as erp:
-            outcomes = [scope.evaluate(erp.rows(scope.request)) for scope in scopes]
+            outcomes = [scope.evaluate_pages(erp.row_pages(scope.request)) for scope in scopes]
         assert not any(outcome.error for outcome in outcomes), [o.error for o in outcomes if o.error][:1]
         found = sum(len(outcome.violations) for outcome in outcomes)
         return sum(outcome.rows_read or 0 for outcome in outcomes)
@@ -105,6 +110,8 @@ def run(warehouses: int, products: int, repeat: int) -> dict[str, object]:
     baseline = min((p[0] for p in passes), key=lambda r: r["seconds"])
     full = min((p[1] for p in passes), key=lambda r: r["seconds"])
     return {
+        **run_facts(),
+        "command": " ".join([".venv/bin/python", "bench/checks_as_data.py", *sys.argv[1:]]),
         "warehouses": warehouses,
         "products": products,
         "predicate": DEFINITION["predicate"],

@@ -97,12 +97,12 @@ def run(warehouses: int, products: int) -> dict[str, object]:
 
     def fetch_and_parse(subset: list = scopes) -> int:
         with FlexiClient(ErpConfig(f"http://127.0.0.1:{port}", "big", "api", "secret")) as client:
-            return sum(1 for scope in subset for _ in client.rows(scope.request))
+            return sum(len(page) for scope in subset for page in client.row_pages(scope.request))
 
     def evaluate(subset: list = scopes) -> int:
         nonlocal violations
         with FlexiClient(ErpConfig(f"http://127.0.0.1:{port}", "big", "api", "secret")) as client:
-            outcomes = [scope.evaluate(client.rows(scope.request)) for scope in subset]
+            outcomes = [scope.evaluate_pages(client.row_pages(scope.request)) for scope in subset]
         assert not any(o.error for o in outcomes), [o.error for o in outcomes if o.error][:1]
         violations = sum(len(o.violations) for o in outcomes)
         return sum(o.rows_read or 0 for o in outcomes)

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.engine_latency import configure, percentiles  # noqa: E402
+from bench.facts import run_facts  # noqa: E402
 
 MATERIAL_HOME, PRODUCTS_HOME = 3, 8
 
@@ -161,21 +162,6 @@ def main() -> None:
         "booking_to_mail_accepted": percentiles(to_mail),
     }
     print(json.dumps(result, indent=2))
-
-
-def run_facts() -> dict[str, Any]:
-    """What the figures were measured on: commit (and whether the tree was clean), date, machine."""
-    import platform
-    import subprocess
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    return {
-        "commit": commit.stdout.strip() + (" + working tree" if dirty else ""),
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "machine": f"{platform.node()}: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}",
-    }
 
 
 def _answers(url: str) -> bool:

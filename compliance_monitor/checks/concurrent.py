@@ -115,8 +115,8 @@ class Stopped(Exception):
 
 
 class _Guarded:
-    """A thread's source: checks the stop before every row (no next page is asked once stopped) and, for the first
-    scope, opens the gate at its first row."""
+    """A thread's source: checks the stop before every row or page (no next page is asked once stopped) and, for
+    the first scope, opens the gate at its first row or page."""
 
     def __init__(self, source: StockSource, stop: threading.Event, gate: threading.Event | None) -> None:
         self.source, self.stop, self.gate = source, stop, gate
@@ -126,6 +126,10 @@ class _Guarded:
 
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
         return self._guard(self.source.rows(request))
+
+    def row_pages(self, request: RowRequest) -> Iterator[list[dict[str, Any]]]:
+        """The pages, the stop checked before each (a page in hand is judged: a thousand rows in memory)."""
+        return self._guard(self.source.row_pages(request))
 
     def _guard(self, read: Iterable[R]) -> Iterator[R]:
         rows, gate = iter(read), self.gate

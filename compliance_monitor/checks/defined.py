@@ -9,7 +9,7 @@ understand. The predicate, the accessors and the message are compiled once per s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -61,12 +61,13 @@ class ScopeRead:
     outcome: CheckOutcome  # the scope's empty outcome: check, scope, version, title, thresholds
     request: reads.RowRequest
     test: Value
+    select: Callable[[Sequence[Mapping[str, Any]]], list[Any]]  # a page's offenders, at once
     identity: tuple[Value, ...]
     label: Value | None
     quantity: Value | None
     unit: Value | None
     group: Value | None
-    message: tuple[str | Value, ...]  # literal pieces and values; () = the original reports' "CODE (5ks)"
+    message: tuple[str, tuple[Value, ...]] | None  # a format ("{} ({} < {})") and its values; None: "CODE (5ks)"
     detail: tuple[tuple[str, Value], ...]
     whole: bool
 
@@ -75,22 +76,48 @@ class ScopeRead:
 
     def evaluate(self, rows: Iterable[dict[str, Any]]) -> CheckOutcome:
         """Every row judged; the scope's outcome."""
-        return self.conclude([self.judge(rows)])
+        return self.evaluate_pages([list(rows)])
 
-    def judge(self, rows: Iterable[dict[str, Any]]) -> Verdict:
-        """One page's verdict (a reading thread may make it: no database, nothing shared)."""
-        verdict = Verdict()
-        test, found = self.test, verdict.violations.append  # locals: a million rows a run
-        for row in rows:
-            verdict.count += 1
-            try:
-                if test(row):
-                    found(self.violation(row))
-            except RowError as exc:
-                verdict.bad += 1
-                if len(verdict.examples) < MAX_EXAMPLES:
-                    verdict.examples.append(f"{self.named(row)}: {exc}")
+    def evaluate_pages(self, pages: Iterable[list[dict[str, Any]]]) -> CheckOutcome:
+        """Every page's rows judged; the scope's outcome."""
+        return self.conclude(map(self.judge, pages))
+
+    def judge(self, page: list[dict[str, Any]]) -> Verdict:
+        """One page's verdict (a reading thread may make it: no database, nothing shared): the predicate over the
+        whole page at once (``checks/columns.py``), or row by row when the page holds a value only the row closures
+        decide (an empty number, a text that is no number: they say whether it is a data error)."""
+        try:
+            offenders = self.select(page)
+        except Exception:  # noqa: BLE001 — an unusual value, not an error: the row closures judge the page
+            return self.judge_rows(page)
+        verdict = Verdict(count=len(page))
+        for row in offenders:
+            self.found(verdict, row)
         return verdict
+
+    def judge_rows(self, page: list[dict[str, Any]]) -> Verdict:
+        verdict = Verdict(count=len(page))
+        test = self.test
+        for row in page:
+            try:
+                offends = test(row)
+            except RowError as exc:
+                self.unjudged(verdict, row, exc)
+            else:
+                if offends:
+                    self.found(verdict, row)
+        return verdict
+
+    def found(self, verdict: Verdict, row: dict[str, Any]) -> None:
+        try:
+            verdict.violations.append(self.violation(row))
+        except RowError as exc:
+            self.unjudged(verdict, row, exc)
+
+    def unjudged(self, verdict: Verdict, row: dict[str, Any], problem: RowError) -> None:
+        verdict.bad += 1
+        if len(verdict.examples) < MAX_EXAMPLES:
+            verdict.examples.append(f"{self.named(row)}: {problem}")
 
     def conclude(self, verdicts: Iterable[Verdict]) -> CheckOutcome:
         """The pages' verdicts, in order: complete, or incomplete when a row could not be judged."""
@@ -114,20 +141,31 @@ class ScopeRead:
         return codes[:60] if codes.strip("/") else f"row id {str(row.get('id'))[:20]}"
 
     def violation(self, row: dict[str, Any]) -> Violation:
-        codes = [_text(value(row)) for value in self.identity]
-        if not all(codes):
+        if len(self.identity) == 1:  # the usual case, without a list: a hundred thousand violations a run
+            code = _text(self.identity[0](row))
+        else:
+            codes = [_text(value(row)) for value in self.identity]
+            code = "/".join(codes) if all(codes) else ""
+        if not code:
             raise RowError("an identity field is empty: the violation could not be told apart from others")
         quantity = self.quantity(row) if self.quantity is not None else 0.0
         return Violation(
             warehouse=self.outcome.warehouse,
-            product_code="/".join(codes)[:100],
+            product_code=code[:100],
             product_name=_text(self.label(row))[:300] if self.label is not None else "",
             goods_group=_text(self.group(row))[:100] if self.group is not None else "",
             quantity=float(quantity or 0.0),
             unit=(_text(self.unit(row)).lower() or "ks")[:20] if self.unit is not None else "",
-            detail={path: _text(value(row))[:200] for path, value in self.detail},
-            text="".join(piece if isinstance(piece, str) else _text(piece(row)) for piece in self.message)[:500],
+            detail={path: _text(value(row))[:200] for path, value in self.detail} if self.detail else {},
+            text=self.text(row),
         )
+
+    def text(self, row: dict[str, Any]) -> str:
+        """The definition's message for this row; "" for the original reports' format (``Violation.legacy_text``)."""
+        if self.message is None:
+            return ""
+        template, values = self.message
+        return template.format(*[_text(value(row)) for value in values])[:500]
 
 
 class DefinedCheck:
@@ -216,6 +254,7 @@ class DefinedCheck:
             outcome,
             request,
             test.test,
+            test.select,
             tuple(accessor(path, fields) for path in definition.identity),
             accessor(definition.label, fields) if definition.label else None,
             accessor(definition.quantity, fields) if definition.quantity else None,
@@ -283,7 +322,7 @@ def read_scope(scope: ScopeRead, source: sources.StockSource) -> CheckOutcome:
     credentials raise (every scope would fail alike). Runs in a reading thread: no database here."""
     for attempt in (1, 2):
         try:
-            return scope.evaluate(source.rows(scope.request))
+            return scope.evaluate_pages(source.row_pages(scope.request))
         except ErpRowCountChangedError as exc:
             if attempt == 2:
                 return scope.incomplete(f"{exc}, twice")
@@ -321,18 +360,23 @@ def _plain(value: Any) -> str:
     return ",".join(map(_plain, value)) if isinstance(value, list | tuple) else _text(value)
 
 
-def _message(definition: Definition, fields: Mapping[str, FieldType]) -> tuple[str | Value, ...]:
+def _message(definition: Definition, fields: Mapping[str, FieldType]) -> tuple[str, tuple[Value, ...]] | None:
+    """The message template as a ``str.format`` pattern of positional fields and their values, read in order."""
     if not definition.message and definition.quantity:
-        return ()  # the original reports' format, "CODE (5ks)" (Violation.legacy_text)
+        return None  # the original reports' format, "CODE (5ks)" (Violation.legacy_text)
     template = definition.message or " / ".join("{" + path + "}" for path in definition.identity)
-    pieces: list[str | Value] = []
-    at = 0
+    pattern, values, at = [], [], 0
     for match in TEMPLATE_FIELD.finditer(template):
-        pieces.append(template[at : match.start()].replace("{{", "{").replace("}}", "}"))
-        pieces.append(accessor(match.group(1), fields))
+        pattern += [_literal(template[at : match.start()]), "{}"]
+        values.append(accessor(match.group(1), fields))
         at = match.end()
-    pieces.append(template[at:].replace("{{", "{").replace("}}", "}"))
-    return tuple(piece for piece in pieces if piece != "")
+    pattern.append(_literal(template[at:]))
+    return "".join(pattern), tuple(values)
+
+
+def _literal(text: str) -> str:
+    """Literal text of a template ("{{" and "}}" are braces; a lone brace is itself), escaped for ``str.format``."""
+    return text.replace("{{", "{").replace("}}", "}").replace("{", "{{").replace("}", "}}")
 
 
 def _catalog_codes(connection: Connection, context: CheckContext) -> list[str]:
@@ -346,6 +390,8 @@ def _catalog_codes(connection: Connection, context: CheckContext) -> list[str]:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -36,11 +36,12 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, NoReturn
 
+from compliance_monitor.checks import columns
 from compliance_monitor.erp import flexi
 
 FieldType = Literal["numeric", "integer", "text", "date", "logic", "relation", "select"]
@@ -77,6 +78,7 @@ class Predicate:
     source: str
     fields: frozenset[str]  # the fields it reads: what a definition must ask the ERP for (detail=custom:…)
     test: Callable[[Row], bool]
+    select: Callable[[Sequence[Row]], list[Row]]  # a page's rows it holds for, the same verdicts (checks/columns.py)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class _Node:
     offset: int
     constant: bool = False
     number_field: str = ""  # a plain number field: comparisons read it without a call between (the hot path)
+    column: columns.Column | None = None  # its values for a page at once; None: its row closure once per row
 
 
 def compile_predicate(
@@ -103,10 +106,10 @@ def compile_predicate(
     node = parser.expression()
     if parser.peek().kind != "end":
         parser.fail(f"unexpected {parser.peek().text!r}")
-    test = node.value
+    test, select = node.value, columns.selected(_column(node))  # select keeps the rows whose value is true
     if node.kind != "bool":  # a bare field or constant: its truth, as a yes/no
-        return Predicate(source, frozenset(parser.used), lambda row: bool(test(row)))
-    return Predicate(source, frozenset(parser.used), test)
+        return Predicate(source, frozenset(parser.used), lambda row: bool(test(row)), select)
+    return Predicate(source, frozenset(parser.used), test, select)
 
 
 def _tokenize(source: str) -> list[_Token]:
@@ -150,12 +153,18 @@ class _Parser:
         raise PredicateError(problem, self.source, self.peek().offset if offset is None else offset)
 
     def expression(self) -> _Node:
-        return self._chain("||", self._and, lambda f, g: lambda r: f(r) or g(r))
+        return self._chain("||", self._and, lambda f, g: lambda r: f(r) or g(r), columns.either)
 
     def _and(self) -> _Node:
-        return self._chain("&&", self._unary, lambda f, g: lambda r: f(r) and g(r))
+        return self._chain("&&", self._unary, lambda f, g: lambda r: f(r) and g(r), columns.both)
 
-    def _chain(self, op: str, operand: Callable[[], _Node], join: Callable[[Value, Value], Value]) -> _Node:
+    def _chain(
+        self,
+        op: str,
+        operand: Callable[[], _Node],
+        join: Callable[[Value, Value], Value],
+        join_columns: Callable[[columns.Column, columns.Column], columns.Column],
+    ) -> _Node:
         node = operand()
         while self.peek().text == op:
             self.take()
@@ -164,7 +173,8 @@ class _Parser:
                 decided = bool(node.value({})) == (op == "||")
                 node = _constant(op == "||", node.offset) if decided else right
             else:  # a constant on the right is still evaluated after the left (which may be a data error)
-                node = _Node(join(node.value, right.value), "bool", node.offset)
+                column = join_columns(_column(node), _column(right))
+                node = _Node(join(node.value, right.value), "bool", node.offset, column=column)
         return node
 
     def _unary(self) -> _Node:
@@ -176,7 +186,7 @@ class _Parser:
             if operand.constant:
                 return _constant(not operand.value({}), token.offset)
             inner = operand.value
-            return _Node(lambda r: not inner(r), "bool", token.offset)
+            return _Node(lambda r: not inner(r), "bool", token.offset, column=columns.negated(_column(operand)))
         return self._test()
 
     def _test(self) -> _Node:
@@ -271,7 +281,8 @@ class _Parser:
         self.used.add(field)
         kind = "relation" if self.fields[field] == "relation" else KIND_OF_FIELD.get(self.fields[field], "text")
         number = field if kind == "number" else ""
-        return _Node(_accessor(field, self.fields[field]), kind, token.offset, number_field=number)
+        column = columns.number_field(field) if number else None
+        return _Node(_accessor(field, self.fields[field]), kind, token.offset, number_field=number, column=column)
 
     def _items(self) -> list[Any]:
         """A list of constants, or a placeholder standing for one (``in ${allowed}``)."""
@@ -314,7 +325,8 @@ def _constant(value: Any, offset: int) -> _Node:
 
 def _arith(op: Callable[[Any, Any], Any], left: _Node, right: _Node) -> _Node:
     f, g = left.value, right.value
-    return _Node(lambda r: op(f(r), g(r)), "number", left.offset)
+    column = columns.compare(op, _column(left), _column(right))
+    return _Node(lambda r: op(f(r), g(r)), "number", left.offset, column=column)
 
 
 def _null_test(node: _Node, negate: bool) -> _Node:
@@ -334,10 +346,13 @@ def _compare(token: _Token, left: _Node, right: _Node, parser: _Parser) -> _Node
     f, g = left.value, right.value
     if token.text in EQUALITY:
         op = EQUALITY[token.text]
-        return _Node(lambda r: op(f(r), g(r)), "bool", left.offset)
+        column = columns.compare(op, _column(left), _column(right))
+        return _Node(lambda r: op(f(r), g(r)), "bool", left.offset, column=column)
     order = ORDERING[token.text]
     if left.kind == right.kind == "number":  # a number field is never empty (it raises instead): the hot path
-        return _Node(_numbers(token.text, left, right), "bool", left.offset)
+        return _Node(
+            _numbers(token.text, left, right), "bool", left.offset, column=_number_column(token.text, left, right)
+        )
 
     def ordered(row: Row) -> bool:
         a, b = f(row), g(row)
@@ -379,6 +394,21 @@ def _numbers(op: str, left: _Node, right: _Node) -> Value:
     return lambda r: order(f(r), g(r))
 
 
+def _number_column(op: str, left: _Node, right: _Node) -> columns.Column:
+    if right.constant:
+        return columns.compare_constant(ORDERING[op], _column(left), right.value({}))
+    if left.constant:
+        return columns.compare_constant(ORDERING[MIRRORED[op]], _column(right), left.value({}))
+    return columns.compare(ORDERING[op], _column(left), _column(right))
+
+
+def _column(node: _Node) -> columns.Column:
+    """The node's values for a page: its own column, its constant, or its row closure once per row."""
+    if node.column is not None:
+        return node.column
+    return columns.constant(node.value({})) if node.constant else columns.per_row(node.value)
+
+
 def _dates(node: _Node, other: _Node, parser: _Parser) -> _Node:
     """A text constant compared with a date field is a date (``datSplat < '2026-12-01'``)."""
     if node.constant and node.kind == "text" and other.kind == "date":
@@ -392,9 +422,10 @@ def _dates(node: _Node, other: _Node, parser: _Parser) -> _Node:
 
 def _membership(left: _Node, items: list[Any], negate: bool) -> _Node:
     allowed, value = frozenset(items), left.value
+    column = columns.member(_column(left), allowed, negate)
     if negate:
-        return _Node(lambda r: value(r) not in allowed, "bool", left.offset)
-    return _Node(lambda r: value(r) in allowed, "bool", left.offset)
+        return _Node(lambda r: value(r) not in allowed, "bool", left.offset, column=column)
+    return _Node(lambda r: value(r) in allowed, "bool", left.offset, column=column)
 
 
 def _accessor(field: str, kind: FieldType) -> Value:

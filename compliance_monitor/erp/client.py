@@ -102,12 +102,16 @@ class FlexiClient:
             ahead.close()
 
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
-        """Every row of any evidence a filter selects, page by page, proven whole like a stock read (and read ahead
-        the same way): a check definition's read (``erp/reads.py``)."""
+        """Every row of any evidence a filter selects (see :meth:`row_pages`)."""
+        for page in self.row_pages(request):
+            yield from page
+
+    def row_pages(self, request: RowRequest) -> Iterator[list[dict[str, Any]]]:
+        """The pages of any evidence a filter selects, proven whole like a stock read (and read ahead the same
+        way): a check definition's read (``erp/reads.py``), judged a page at a time."""
         ahead = self._ahead = ReadAhead(self.page_lists(request.evidence, request.params(), path=request.path()))
         try:
-            for page in ahead:
-                yield from page
+            yield from ahead
         finally:
             ahead.close()
 

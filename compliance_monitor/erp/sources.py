@@ -24,6 +24,8 @@ class StockSource(Protocol):
 
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]: ...  # any evidence (erp/reads.py)
 
+    def row_pages(self, request: RowRequest) -> Iterator[list[dict[str, Any]]]: ...  # the same, page by page
+
     def interrupt(self) -> None: ...  # from another thread: the read in progress asks for nothing more
 
     def close(self) -> None: ...
@@ -66,10 +68,10 @@ class DemoSource:
             yield flexi.stock_row(synthetic.render(found, facts, expanded=True, typing="string"))
 
     def rows(self, request: RowRequest) -> Iterator[dict[str, Any]]:
-        for page in self.pages(request):
+        for page in self.row_pages(request):
             yield from page
 
-    def pages(self, request: RowRequest) -> Iterator[list[dict[str, Any]]]:
+    def row_pages(self, request: RowRequest) -> Iterator[list[dict[str, Any]]]:
         """Any evidence the local Flexi-format server serves, answered in-process by the same code (no HTTP) and
         proven whole by the same :class:`Pager` as a real read."""
         state = self.state()
