@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.facts import run_facts  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_monitor.settings")
 DAY = date(2026, 3, 2)
 
@@ -122,6 +124,8 @@ def run(warehouses: int, products: int) -> dict[str, object]:
         server.wait()
     assert len(GROUPS) == 4
     return {
+        **run_facts(),
+        "command": " ".join([".venv/bin/python", "bench/erp_evaluation.py", *sys.argv[1:]]),
         "warehouses": warehouses,
         "products": products,
         "fetch_and_parse": baseline,
