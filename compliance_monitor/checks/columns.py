@@ -22,6 +22,7 @@ from typing import Any
 
 Row = Mapping[str, Any]
 Column = Callable[[Sequence[Row]], list[Any]]
+Memo = dict[str, tuple[Sequence[Row], list[float]]]  # a number field's values on the page being judged
 
 
 class Unusual(Exception):
@@ -37,21 +38,22 @@ def constant(value: Any) -> Column:
     return lambda rows: [value] * len(rows)
 
 
-def number_field(field: str) -> Column:
+def number_field(field: str, memo: Memo) -> Column:
     """A number field whose every value is a non-empty numeric text, as Flexi sends them ("18.0") — the only case
-    taken here; the row closure (``predicate._number``) decides every other one."""
+    taken here; the row closure (``predicate._number``) decides every other one. ``memo`` keeps its values while
+    one page is judged (``minMJ > 0 && stavMJ < minMJ`` converts minMJ once); :func:`selected` empties it."""
     get = operator.itemgetter(field)
-    last: list[Any] = [None, []]  # the last page and its numbers
 
     def column(rows: Sequence[Row]) -> list[Any]:
-        if rows is last[0]:  # the same page again (minMJ > 0 && stavMJ < minMJ): converted once
-            return last[1]
+        known = memo.get(field)
+        if known is not None and known[0] is rows:
+            return known[1]
         texts = list(map(get, rows))  # KeyError: a row without the field
         "".join(texts)  # TypeError unless every value is a text (float() would take True, 3 or 2.5 too)
         numbers = list(map(float, texts))  # ValueError: "" (empty is 0 to the row closure) or "abc"
         if not all(map(math.isfinite, numbers)):
             raise Unusual(field)
-        last[:] = rows, numbers  # one scope's predicate is used by one reading thread at a time
+        memo[field] = rows, numbers  # one scope's predicate is used by one reading thread at a time
         return numbers
 
     return column
@@ -121,6 +123,13 @@ def member(inner: Column, allowed: frozenset[Any], negate: bool) -> Column:
     return lambda rows: list(map(contains, inner(rows)))
 
 
-def selected(column: Column) -> Callable[[Sequence[Row]], list[Row]]:
-    """The rows of a page the predicate holds for, in order."""
-    return lambda rows: list(compress(rows, column(rows)))
+def selected(column: Column, memo: Memo) -> Callable[[Sequence[Row]], list[Row]]:
+    """The rows of a page the predicate holds for, in order; nothing of the page is kept afterwards."""
+
+    def select(rows: Sequence[Row]) -> list[Row]:
+        try:
+            return list(compress(rows, column(rows)))
+        finally:
+            memo.clear()
+
+    return select

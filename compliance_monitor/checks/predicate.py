@@ -106,7 +106,7 @@ def compile_predicate(
     node = parser.expression()
     if parser.peek().kind != "end":
         parser.fail(f"unexpected {parser.peek().text!r}")
-    test, select = node.value, columns.selected(_column(node))  # select keeps the rows whose value is true
+    test, select = node.value, columns.selected(_column(node), parser.memo)  # select keeps the rows whose value is true
     if node.kind != "bool":  # a bare field or constant: its truth, as a yes/no
         return Predicate(source, frozenset(parser.used), lambda row: bool(test(row)), select)
     return Predicate(source, frozenset(parser.used), test, select)
@@ -133,6 +133,7 @@ class _Parser:
         self.source, self.fields, self.parameters = source, fields, parameters
         self.tokens, self.index, self.used = _tokenize(source), 0, set[str]()
         self.depth = 0
+        self.memo: columns.Memo = {}  # shared by the predicate's number columns, emptied after each page
 
     def deeper(self, offset: int) -> None:
         self.depth += 1
@@ -281,7 +282,7 @@ class _Parser:
         self.used.add(field)
         kind = "relation" if self.fields[field] == "relation" else KIND_OF_FIELD.get(self.fields[field], "text")
         number = field if kind == "number" else ""
-        column = columns.number_field(field) if number else None
+        column = columns.number_field(field, self.memo) if number else None
         return _Node(_accessor(field, self.fields[field]), kind, token.offset, number_field=number, column=column)
 
     def _items(self) -> list[Any]:
