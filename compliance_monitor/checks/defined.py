@@ -18,9 +18,11 @@ import structlog
 from django.core.exceptions import ValidationError
 
 from compliance_monitor.checks import concurrent, warehouse
+from compliance_monitor.checks import offenders as offenders_
 from compliance_monitor.checks.base import WHOLE_EVIDENCE, CheckContext, CheckOutcome, Violation
 from compliance_monitor.checks.definition import PLACEHOLDER, SCOPE_ALL_FIELD, TEMPLATE_FIELD, Definition
 from compliance_monitor.checks.models import ClassifyBy
+from compliance_monitor.checks.offenders import text_of as _text
 from compliance_monitor.checks.predicate import FieldType, PredicateError, RowError, Value, accessor
 from compliance_monitor.erp import catalog, properties, reads, sources
 from compliance_monitor.erp.connections import implied_connection
@@ -91,8 +93,11 @@ class ScopeRead:
         except Exception:  # noqa: BLE001 — an unusual value, not an error: the row closures judge the page
             return self.judge_rows(page)
         verdict = Verdict(count=len(page))
-        for row in offenders:
-            self.found(verdict, row)
+        try:
+            verdict.violations = offenders_.violations(self, self.outcome.warehouse, offenders)
+        except Exception:  # noqa: BLE001 — one could not be described: row by row, each such row named
+            for row in offenders:
+                self.found(verdict, row)
         return verdict
 
     def judge_rows(self, page: list[dict[str, Any]]) -> Verdict:
@@ -387,19 +392,3 @@ def _catalog_codes(connection: Connection, context: CheckContext) -> list[str]:
     if not codes:
         raise ValidationError(f"connection {connection.name!r} has no warehouses in its catalog: nothing to check")
     return codes
-
-
-def _text(value: Any) -> str:
-    if type(value) is str:
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return str(value.get("kod") or value.get("id") or "")
-    return str(value)

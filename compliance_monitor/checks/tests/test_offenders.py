@@ -1,0 +1,76 @@
+"""A page's offenders built field by field (checks/offenders.py) are the violations row by row would build — or it
+raises, and each row is built (and a bad one named) by itself.
+
+Broken once each to watch these fail (all caught): the identity check dropped, the name cut at 100 instead of
+300, the unit's "ks" default lost, the message values read in another order.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+import pytest
+
+from compliance_monitor.checks import offenders
+from compliance_monitor.checks.defined import DefinedCheck, ScopePlan, ScopeRead
+from compliance_monitor.checks.definition import parse
+from compliance_monitor.checks.predicate import RowError
+from compliance_monitor.erp import properties
+
+FIELDS = properties.parse(properties.local_answer("skladova-karta"), "skladova-karta")
+BASE = {"name": "t.offenders", "title": "Offenders", "evidence": "skladova-karta", "predicate": "stavMJ < 0"}
+DEFINITIONS = [
+    {
+        "identity": ["cenik.kod"],
+        "label": "cenik.nazev",
+        "quantity": "stavMJ",
+        "message": "{cenik.kod} ({stavMJ} < {minMJ})",
+    },
+    {"identity": ["cenik.kod"], "quantity": "stavMJ"},  # the original reports' "CODE (5ks)"
+    {"identity": ["cenik.kod", "sklad"], "label": "cenik.nazev", "unit": "ucetObdobi", "detail": ["minMJ", "sklad"]},
+    {"identity": ["cenik.kod"], "group": "sklad", "message": "{{{cenik.kod}}} } {stavMJ}"},
+]
+
+
+def scope_of(extra: dict[str, Any]) -> ScopeRead:
+    check = DefinedCheck(parse({**BASE, **extra}, lambda evidence: FIELDS), 1)
+    return check.scope_read(ScopePlan("*", "*"), FIELDS, {"today": date(2026, 3, 2)})
+
+
+def a_row(chance: random.Random, odd: bool) -> dict[str, Any]:
+    code = chance.choice(["P1", "P2", "VYR101", ""] if odd else ["P1", "P2", "VYR101"])
+    return {
+        "id": str(chance.randrange(1000)),
+        "cenik": [{"kod": code, "nazev": chance.choice(["Šroub", "x" * 400, ""])}],
+        "stavMJ": chance.choice(["-2.5", "-1", "-0.25"] + (["", "abc"] if odd else [])),
+        "minMJ": chance.choice(["0", "3.0", "12"]),
+        "sklad": chance.choice(["code:ZBOZI", [{"kod": "MAT", "id": "3"}], ""]),
+        "ucetObdobi": chance.choice(["code:KS", [{"kod": "KG"}], ""]),
+    }
+
+
+@pytest.mark.parametrize("extra", DEFINITIONS, ids=lambda extra: "+".join(extra))
+@pytest.mark.parametrize("odd", [False, True])
+def test_offenders_at_once_are_the_violations_row_by_row_builds(extra: dict[str, Any], odd: bool) -> None:
+    scope = scope_of(extra)
+    chance = random.Random(f"{extra}{odd}")
+    for _ in range(50):
+        rows = [a_row(chance, odd) for _ in range(chance.choice([1, 3, 20]))]
+        try:
+            expected: list[Any] | RowError = [scope.violation(row) for row in rows]
+        except RowError as exc:
+            expected = exc
+        try:
+            built = offenders.violations(scope, "*", rows)
+        except Exception:  # noqa: BLE001 — the caller builds them row by row
+            continue
+        assert not isinstance(expected, RowError), f"built a violation row by row rejects: {expected}"
+        assert built == expected
+
+
+def test_clean_offenders_are_built_at_once() -> None:
+    scope = scope_of(DEFINITIONS[0])
+    rows = [a_row(random.Random(seed), odd=False) for seed in range(30)]
+    assert offenders.violations(scope, "*", rows) == [scope.violation(row) for row in rows]
