@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -25,3 +26,9 @@ def wait_final(execution: Execution, *, timeout: float = 20) -> Execution:
         return execution if execution.is_final else None
 
     return wait_until(final, timeout=timeout, what=f"execution {execution.pk} to finish")
+
+
+def result_discarded(process_logs: Path, execution: Execution) -> bool:
+    """A worker logged that it threw away this execution's late result (it was cancelled or taken over meanwhile)."""
+    logs = "".join(path.read_text(errors="replace") for path in process_logs.glob("w*.log"))
+    return any("execution_result_discarded" in line and str(execution.pk) in line for line in logs.splitlines())

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from compliance_monitor.jobs import services
 from compliance_monitor.jobs.models import Execution, Status
-from tests.acceptance.helpers import make_job, trigger, wait_final
+from tests.acceptance.helpers import make_job, result_discarded, trigger, wait_final
 from tests.processes import wait_until
 
 pytestmark = pytest.mark.workers
@@ -28,12 +28,7 @@ def test_cancelling_a_running_run_frees_the_job_at_once_and_the_worker_lives_on(
     assert job.lease_owner is None
     follow_up = wait_final(trigger(job, parameters={"seconds": 0}))
     assert follow_up.status == Status.SUCCEEDED, "the next run must not be blocked by the cancelled one"
-    wait_until(lambda: _discarded(process_logs, execution), timeout=20, what="the worker's late report")
+    wait_until(lambda: result_discarded(process_logs, execution), timeout=20, what="the worker's late report")
     execution.refresh_from_db()
     assert execution.status == Status.CANCELLED, "the worker's late report must not overwrite the cancel"
     assert not execution.check_results.exists() and execution.total_reports == 0  # its findings: discarded
-
-
-def _discarded(process_logs: Path, execution: Execution) -> bool:
-    logs = "".join(path.read_text(errors="replace") for path in process_logs.glob("w*.log"))
-    return any("execution_result_discarded" in line and str(execution.pk) in line for line in logs.splitlines())
