@@ -1,7 +1,8 @@
-"""Issue 14: the database (a private PostgreSQL, never the shared one) crashes and restarts while a run is running.
-The run the crash hit keeps beating (its worker reconnects), so the sweep never takes it for dead: it succeeds,
-with no retry running beside it; no lease stays stuck, and a job runs afterwards. The service in subprocesses:
-runs worker, control worker and beat on the filesystem broker; the run lasts 8 s, twice the heartbeat timeout.
+"""Issue 14: the database (a private PostgreSQL, never the shared one) crashes and restarts while a run is running,
+and while a finished run's alerts are being reviewed. The run the crash hit keeps beating (its worker
+reconnects), so the sweep never takes it for dead: it succeeds, with no retry running beside it; no lease stays
+stuck, and a job runs afterwards. The service in subprocesses: runs worker, control worker and beat on the
+filesystem broker; the run lasts 8 s, twice the heartbeat timeout.
 
 Shown failing against the heartbeat that stopped at its first database error (before this test found it): the
 sweep abandoned the still-running run and re-queued it beside the original.
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.service import Service, free_port
+from tests.chaos.service import QUIET, Service, free_port
 from tests.processes import wait_until
 
 BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"))), "")
@@ -50,10 +51,11 @@ class Postgres:
         self.as_postgres(f"{BIN}/pg_ctl", "-D", str(self.data / "db"), "-o", options, "-w", "-l", log, "start")
 
     def crash_and_restart(self) -> None:
-        self.as_postgres(
-            f"{BIN}/pg_ctl", "-D", str(self.data / "db"), "-m", "immediate", "stop"
-        )  # as a crash: no checkpoint
+        self.crash()
         self.start()
+
+    def crash(self) -> None:
+        self.as_postgres(f"{BIN}/pg_ctl", "-D", str(self.data / "db"), "-m", "immediate", "stop")  # no checkpoint
 
     def stop(self) -> None:
         subprocess.run(
@@ -102,3 +104,42 @@ def test_a_database_crash_during_a_run_is_ridden_out_by_the_run_itself_no_lease_
     assert running.rows("SELECT lease_owner FROM jobs_job WHERE name='slow'") == [(None,)]
     after = running.manage("jobs", "trigger", "slow", "--wait", "--timeout", "60")
     assert ": succeeded in " in after, after
+
+
+FINDER_JOB = """
+from django.utils import timezone
+from compliance_monitor.jobs import services
+services.create_job(now=timezone.now(), name="finder", cron="0 0 1 1 *", checks=["diagnostics.violations"])
+"""
+
+
+def test_a_database_crash_during_a_runs_alert_review_ends_with_the_review_done_once_and_one_alert(service) -> None:
+    """The control worker (which reviews) is held back until the run finished and the database is down, so the
+    review certainly meets the outage; it fails, is retried (15 s), and once the database is back raises the
+    run's alert once. Shown failing with ``process_execution``'s ``self.retry`` removed (the review is left to the
+    sweep's 60 s grace and the wait below times out) — nothing else reviews it within the bound."""
+    running, postgres = service
+    running.manage("shell", "-c", FINDER_JOB)
+    control = running.processes[1]  # runs, control, beat (Service.start_with_slow_job)
+    control.terminate()
+    control.wait(timeout=20)
+    run = running.manage("jobs", "trigger", "finder").strip().splitlines()[-1]
+    finished = f"SELECT 1 FROM jobs_execution WHERE id='{run}' AND status='succeeded'"
+    wait_until(lambda: running.rows(finished), timeout=60, interval=0.2, what="the run to finish")
+
+    postgres.crash()
+    running.start("control-again", "worker", "-Q", "control", "-c", "1", "-n", "control2@%h", *QUIET)
+    log = running.data / "control-again.log"
+
+    def review_failed() -> bool:
+        return any("alert_processing_failed" in line and run in line for line in log.read_text().splitlines())
+
+    wait_until(review_failed, timeout=60, interval=0.2, what="the review meeting the outage")
+    postgres.start()
+
+    reviews = f"SELECT count(*) FROM alerts_executionreview WHERE execution_id='{run}'"
+    wait_until(lambda: running.rows(reviews) == [("1",)], timeout=45, interval=0.5, what="the review, retried")
+    alerts = running.rows("SELECT fingerprint, count(*) FROM alerts_alert GROUP BY fingerprint")
+    print(f"after the database restart during the review: alerts {alerts}")
+    assert alerts and all(count == "1" for _, count in alerts), alerts
+    assert running.rows(f"SELECT count(*) FROM alerts_alert WHERE execution_id='{run}'") == [("1",)]
