@@ -24,6 +24,7 @@ from tests.chaos.service import QUIET, Service, free_port
 from tests.processes import wait_until
 
 BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"))), "")
+ROUNDS = int(os.environ.get("CM_CHAOS_ROUNDS", "1"))
 
 pytestmark = [
     pytest.mark.skipif(not BIN or shutil.which("runuser") is None, reason="PostgreSQL's initdb/pg_ctl not here"),
@@ -85,23 +86,25 @@ def statuses(running: Service) -> dict[str, str]:
 
 
 def test_a_database_crash_during_a_run_is_ridden_out_by_the_run_itself_no_lease_stuck_and_jobs_run(service) -> None:
+    """``CM_CHAOS_ROUNDS`` crashes (``make chaos``: 3; CI: 1), each during a run of its own."""
     running, postgres = service
-    first = running.manage("jobs", "trigger", "slow").strip().splitlines()[-1].replace("-", "")
-    beating = f"SELECT 1 FROM jobs_execution WHERE id='{first}' AND status='running' AND heartbeat_at > started_at"
-    wait_until(lambda: running.rows(beating), timeout=60, interval=0.2, what="the run to start beating")
+    for round_ in range(1, ROUNDS + 1):
+        run = running.manage("jobs", "trigger", "slow").strip().splitlines()[-1].replace("-", "")
+        beating = f"SELECT 1 FROM jobs_execution WHERE id='{run}' AND status='running' AND heartbeat_at > started_at"
+        wait_until(lambda q=beating: running.rows(q), timeout=60, interval=0.2, what="the run to start beating")
 
-    postgres.crash_and_restart()
+        postgres.crash_and_restart()
 
-    def settled() -> bool:
+        def settled(run: str = run) -> bool:
+            found = statuses(running)
+            return run in found and not {"queued", "running"} & set(found.values())
+
+        wait_until(settled, timeout=120, interval=0.5, what="every run final after the database restart")
         found = statuses(running)
-        return first in found and not {"queued", "running"} & set(found.values())
-
-    wait_until(settled, timeout=120, interval=0.5, what="every run final after the database restart")
-    found = statuses(running)
-    print(f"after the database restart: {sorted(found.values())}")
-    assert found == {first: "succeeded"}, found  # the run itself: not abandoned, no retry beside it
-    assert "heartbeat_failed" in (running.data / "runs.log").read_text()  # the crash did hit the running run
-    assert running.rows("SELECT lease_owner FROM jobs_job WHERE name='slow'") == [(None,)]
+        print(f"round {round_}: after the database restart: {sorted(found.values())}")
+        assert list(found.values()) == ["succeeded"] * round_, found  # each run itself: not abandoned, no retry
+        assert running.rows("SELECT lease_owner FROM jobs_job WHERE name='slow'") == [(None,)]
+    assert "heartbeat_failed" in (running.data / "runs.log").read_text()  # the crashes did hit the running runs
     after = running.manage("jobs", "trigger", "slow", "--wait", "--timeout", "60")
     assert ": succeeded in " in after, after
 

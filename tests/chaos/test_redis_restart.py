@@ -25,6 +25,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed"),
     pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="its own service: once, in the SQLite pass"),
 ]
+ROUNDS = int(os.environ.get("CM_CHAOS_ROUNDS", "1"))
 
 
 class Redis:
@@ -66,7 +67,14 @@ def service(tmp_path: Path) -> Iterator[tuple[Service, Redis]]:
 
 
 def test_a_broker_restart_during_a_run_loses_no_run_and_leaves_no_lease_stuck(service) -> None:
+    """``CM_CHAOS_ROUNDS`` restarts (``make chaos``: 3; CI: 1), each during a run with another queued behind it."""
     running, redis = service
+    for round_ in range(1, ROUNDS + 1):
+        print(f"round {round_}:", end=" ")
+        restart_during_a_run(running, redis)
+
+
+def restart_during_a_run(running: Service, redis: Redis) -> None:
     first = running.manage("jobs", "trigger", "slow").strip().splitlines()[-1]
     key = first.replace("-", "")
     wait_until(
@@ -76,7 +84,6 @@ def test_a_broker_restart_during_a_run_loses_no_run_and_leaves_no_lease_stuck(se
         what="the run to start",
     )
     second = running.manage("jobs", "trigger", "slow").strip().splitlines()[-1]  # queued behind it
-
     redis.kill()  # its messages (the queued run's among them) are gone: Redis keeps nothing on disk here
     redis.start()
 
