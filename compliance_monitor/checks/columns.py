@@ -25,6 +25,9 @@ Column = Callable[[Sequence[Row]], list[Any]]
 Memo = dict[str, tuple[Sequence[Row], list[float]]]  # a number field's values on the page being judged
 
 
+_MISSING = object()
+
+
 class Unusual(Exception):
     """A value the column does not take; the row closures judge the page."""
 
@@ -42,14 +45,14 @@ def number_field(field: str, memo: Memo) -> Column:
     """A number field whose every value is a non-empty numeric text, as Flexi sends them ("18.0") — the only case
     taken here; the row closure (``predicate._number``) decides every other one. ``memo`` keeps its values while
     one page is judged (``minMJ > 0 && stavMJ < minMJ`` converts minMJ once); :func:`selected` empties it."""
-    get = operator.itemgetter(field)
+    get = operator.methodcaller("get", field, _MISSING)  # as the row closure reads it (a mapping's get, not [])
 
     def column(rows: Sequence[Row]) -> list[Any]:
         known = memo.get(field)
         if known is not None and known[0] is rows:
             return known[1]
-        texts = list(map(get, rows))  # KeyError: a row without the field
-        "".join(texts)  # TypeError unless every value is a text (float() would take True, 3 or 2.5 too)
+        texts = list(map(get, rows))
+        "".join(texts)  # TypeError unless every value is a text: missing (_MISSING), True, 3, 2.5 go row by row
         numbers = list(map(float, texts))  # ValueError: "" (empty is 0 to the row closure) or "abc"
         if not all(map(math.isfinite, numbers)):
             raise Unusual(field)

@@ -98,5 +98,7 @@ def _messages(message: tuple[str, tuple[Value, ...]] | None, rows: Sequence[Row]
     if message is None:
         return repeat("")
     template, values = message
+    if not values:  # a message without fields ("Negative stock")
+        return [template.format()[:500]] * len(rows)
     texts = map(template.format, *[list(map(text_of, map(value, rows))) for value in values])
     return [text[:500] for text in texts]

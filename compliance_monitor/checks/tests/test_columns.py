@@ -118,3 +118,15 @@ def test_judging_a_page_keeps_nothing_of_it() -> None:
     before = sys.getrefcount(page)
     assert predicate.select(page) == page
     assert sys.getrefcount(page) == before
+
+
+def test_a_row_reads_its_field_as_the_row_closure_does_by_get_not_by_subscript() -> None:
+    """A mapping that makes up missing keys (a defaultdict) must not pass a row the closures call incomplete."""
+    from collections import defaultdict
+
+    predicate = compile_predicate("a > 0", FIELDS)
+    page = [defaultdict(lambda: "1", {"b": "2"})]
+    with pytest.raises(RowError, match="missing"):
+        predicate.test(page[0])
+    with pytest.raises(TypeError):
+        predicate.select(page)  # handed back to the row closures

@@ -74,3 +74,21 @@ def test_clean_offenders_are_built_at_once() -> None:
     scope = scope_of(DEFINITIONS[0])
     rows = [a_row(random.Random(seed), odd=False) for seed in range(30)]
     assert offenders.violations(scope, "*", rows) == [scope.violation(row) for row in rows]
+
+
+def test_a_message_without_fields_is_built_at_once_too() -> None:
+    scope = scope_of({"identity": ["cenik.kod"], "message": "Negative stock {{here}}"})
+    rows = [a_row(random.Random(seed), odd=False) for seed in range(5)]
+    built = offenders.violations(scope, "*", rows)
+    assert built == [scope.violation(row) for row in rows]
+    assert {violation.text for violation in built} == {"Negative stock {here}"}
+
+
+def test_judging_a_page_at_once_gives_the_verdict_row_by_row_gives() -> None:
+    """Count, violations, unjudged rows and their examples alike — with clean pages, pages only the row closures
+    can judge, and offenders only row by row can describe."""
+    scope = scope_of(DEFINITIONS[0])
+    chance = random.Random(7)
+    for odd in (False, True) * 20:
+        page = [a_row(chance, odd) for _ in range(chance.choice([1, 10, 50]))]
+        assert scope.judge(page) == scope.judge_rows(page)
