@@ -146,22 +146,19 @@ class ScopeRead:
         return codes[:60] if codes.strip("/") else f"row id {str(row.get('id'))[:20]}"
 
     def violation(self, row: dict[str, Any]) -> Violation:
-        if len(self.identity) == 1:  # the usual case, without a list: a hundred thousand violations a run
-            code = _text(self.identity[0](row))
-        else:
-            codes = [_text(value(row)) for value in self.identity]
-            code = "/".join(codes) if all(codes) else ""
-        if not code:
+        """One row's violation (the row-by-row path: a page's offenders are built at once by checks/offenders.py)."""
+        codes = [_text(value(row)) for value in self.identity]
+        if not all(codes):
             raise RowError("an identity field is empty: the violation could not be told apart from others")
         quantity = self.quantity(row) if self.quantity is not None else 0.0
         return Violation(
             warehouse=self.outcome.warehouse,
-            product_code=code[:100],
+            product_code="/".join(codes)[:100],
             product_name=_text(self.label(row))[:300] if self.label is not None else "",
             goods_group=_text(self.group(row))[:100] if self.group is not None else "",
             quantity=float(quantity or 0.0),
             unit=(_text(self.unit(row)).lower() or "ks")[:20] if self.unit is not None else "",
-            detail={path: _text(value(row))[:200] for path, value in self.detail} if self.detail else {},
+            detail={path: _text(value(row))[:200] for path, value in self.detail},
             text=self.text(row),
         )
 
