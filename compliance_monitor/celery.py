@@ -26,12 +26,12 @@ def _sweeps(sender: Celery, **_: object) -> None:
     """Housekeeping that beat runs in every deployment; each step is safe in several workers at once."""
     from django.conf import settings
 
-    sweep, feeds = settings.CM_SWEEP_SECONDS, settings.CM_CHANGE_POLL_SECONDS
+    sweep, feeds, review = settings.CM_SWEEP_SECONDS, settings.CM_CHANGE_POLL_SECONDS, settings.CM_REVIEW_GRACE_SECONDS
     sender.conf.beat_schedule = {
         "compliance-sweep": _every("compliance_monitor.jobs.tasks.sweep", sweep),
         "compliance-change-feeds": _every("compliance_monitor.jobs.tasks.poll_change_feeds", feeds),
         "compliance-send-deliveries": _every("compliance_monitor.notifications.tasks.send_due_deliveries", sweep),
-        "compliance-review-missed": _every("compliance_monitor.alerts.tasks.review_missed", 60),
+        "compliance-review-missed": _every("compliance_monitor.alerts.tasks.review_missed", review),
         "compliance-escalate": _every("compliance_monitor.alerts.tasks.escalate", 60),
         "compliance-missed-runs": _every("compliance_monitor.alerts.tasks.detect_missed_runs", 60),
         "compliance-housekeeping": _every("compliance_monitor.jobs.tasks.housekeeping", 3600),

@@ -330,5 +330,8 @@ CM_NOTIFY_BACKOFF_SECONDS = env_float("CM_NOTIFY_BACKOFF_SECONDS", 30)  # 30 s, 
 CM_NOTIFY_FALLBACK = {"apprise": "email", "email": "in_app"}
 CM_ESCALATE_AFTER_SECONDS = env_float("CM_ESCALATE_AFTER_SECONDS", 2 * 3600)
 CM_ESCALATION_REPEAT_SECONDS = env_float("CM_ESCALATION_REPEAT_SECONDS", 3600)
+# A finished run whose review message was lost (broker restart, worker killed) is reviewed by a sweep this often,
+# once it is this old — the task has its chance first.
+CM_REVIEW_GRACE_SECONDS = env_float("CM_REVIEW_GRACE_SECONDS", 60)
 CM_MISSED_RUN_GRACE_SECONDS = env_float("CM_MISSED_RUN_GRACE_SECONDS", 600)
 CM_ALERT_RETENTION_DAYS = int(env_float("CM_ALERT_RETENTION_DAYS", 90))  # resolved alerts only

@@ -14,7 +14,6 @@ from compliance_monitor.jobs.models import LIVE_STATUSES, Execution
 
 log = structlog.get_logger(__name__)
 REVIEW_WINDOW = timedelta(days=1)  # how far back the sweep looks for runs nobody reviewed
-REVIEW_GRACE = timedelta(seconds=60)  # give the task its chance first
 
 
 def queue_alert_processing(sender: Any, execution_id: uuid.UUID, **_: Any) -> None:
@@ -42,11 +41,14 @@ def review_missed() -> int:
 
 
 def review_unreviewed(*, now: datetime) -> int:
+    from django.conf import settings
+
     from compliance_monitor.alerts import raising
 
+    grace = timedelta(seconds=settings.CM_REVIEW_GRACE_SECONDS)  # the task has its chance first
     missed = (
         Execution.objects.filter(
-            finished_at__gte=now - REVIEW_WINDOW, finished_at__lt=now - REVIEW_GRACE, alert_review__isnull=True
+            finished_at__gte=now - REVIEW_WINDOW, finished_at__lt=now - grace, alert_review__isnull=True
         )
         .exclude(status__in=LIVE_STATUSES)
         .order_by("finished_at")

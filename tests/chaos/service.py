@@ -17,6 +17,11 @@ from compliance_monitor.jobs import services
 services.create_job(now=timezone.now(), name="slow", cron="0 0 1 1 *", checks=["diagnostics.sleep"],
     default_parameters={{"seconds": {seconds}}})
 """
+FINDER_JOB = """
+from django.utils import timezone
+from compliance_monitor.jobs import services
+services.create_job(now=timezone.now(), name="finder", cron="0 0 1 1 *", checks=["diagnostics.violations"])
+"""
 QUIET = ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
 
 
@@ -37,7 +42,9 @@ class Service:
     """The distributed service's processes — runs worker, control worker, beat — on ``database`` and ``broker``
     (the filesystem one when None), with short liveness timings."""
 
-    def __init__(self, data: Path, *, database: str, broker: str | None = None) -> None:
+    def __init__(
+        self, data: Path, *, database: str, broker: str | None = None, extra: dict[str, str] | None = None
+    ) -> None:
         self.data, self.database = data, database
         self.env = own_env(data) | {
             "DATABASE_URL": database,
@@ -52,6 +59,7 @@ class Service:
         }
         if broker is not None:
             self.env["CELERY_BROKER_URL"] = broker
+        self.env |= extra or {}
         self.processes: list[subprocess.Popen[bytes]] = []
         data.mkdir()
 

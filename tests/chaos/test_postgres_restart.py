@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.service import QUIET, Service, free_port
+from tests.chaos.service import FINDER_JOB, QUIET, Service, free_port
 from tests.processes import wait_until
 
 BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"))), "")
@@ -107,13 +107,6 @@ def test_a_database_crash_during_a_run_is_ridden_out_by_the_run_itself_no_lease_
     assert "heartbeat_failed" in (running.data / "runs.log").read_text()  # the crashes did hit the running runs
     after = running.manage("jobs", "trigger", "slow", "--wait", "--timeout", "60")
     assert ": succeeded in " in after, after
-
-
-FINDER_JOB = """
-from django.utils import timezone
-from compliance_monitor.jobs import services
-services.create_job(now=timezone.now(), name="finder", cron="0 0 1 1 *", checks=["diagnostics.violations"])
-"""
 
 
 def test_a_database_crash_during_a_runs_alert_review_ends_with_the_review_done_once_and_one_alert(service) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.service import Service, free_port
+from tests.chaos.service import FINDER_JOB, QUIET, Service, free_port
 from tests.processes import wait_until
 
 pytestmark = [
@@ -53,10 +53,14 @@ class Redis:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[tuple[Service, Redis]]:
+def service(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Service, Redis]]:
+    """The service on a private Redis; a test may add settings with ``@pytest.mark.parametrize("service", [{…}],
+    indirect=True)``."""
     redis = Redis(tmp_path)
     data = tmp_path / "data"
-    running = Service(data, database=f"sqlite:///{data / 'db.sqlite3'}", broker=f"redis://127.0.0.1:{redis.port}/0")
+    broker = f"redis://127.0.0.1:{redis.port}/0"
+    extra = getattr(request, "param", None)
+    running = Service(data, database=f"sqlite:///{data / 'db.sqlite3'}", broker=broker, extra=extra)
     try:
         running.start_with_slow_job(seconds=4)
         yield running, redis
@@ -102,3 +106,47 @@ def restart_during_a_run(running: Service, redis: Redis) -> None:
     print(f"after the broker restart: {[(status, trigger) for _, status, trigger, _ in runs]}")
     assert lost and (lost[0][1] == "succeeded" or recovered), runs  # ran, or was re-sent by the sweep and ran
     assert running.rows("SELECT lease_owner FROM jobs_job WHERE name='slow'") == [(None,)]
+
+
+RECIPIENT = """
+from compliance_monitor.notifications.models import Recipient
+Recipient.objects.create(name="store", email="store@example.com", warehouses=["DIAG"])
+"""
+GRACE = 3  # CM_REVIEW_GRACE_SECONDS here: the review sweep's period and the review task's head start
+
+
+@pytest.mark.parametrize("service", [{"CM_REVIEW_GRACE_SECONDS": str(GRACE)}], indirect=True)
+def test_a_broker_restart_loses_a_finished_runs_review_message_and_the_sweep_reviews_it_once(service) -> None:
+    """The control worker (which reviews) is held back until the run finished, so its review message waits in
+    Redis; Redis is then killed and restarted empty. Beat's review sweep reviews the run (after its grace): one
+    review, the run's one alert, each of its deliveries sent once (mail files), no lease stuck.
+    Shown failing with ``review_unreviewed`` returning 0 at once (nothing reviews the run: the wait times out)."""
+    running, redis = service
+    running.manage("shell", "-c", FINDER_JOB)
+    running.manage("shell", "-c", RECIPIENT)
+    control = running.processes[1]  # runs, control, beat (Service.start_with_slow_job)
+    control.terminate()
+    control.wait(timeout=20)
+    run = running.manage("jobs", "trigger", "finder").strip().splitlines()[-1].replace("-", "")
+    finished = f"SELECT finished_at FROM jobs_execution WHERE id='{run}' AND status='succeeded'"
+    wait_until(lambda: running.rows(finished), timeout=60, interval=0.2, what="the run to finish")
+
+    redis.kill()  # the review message (and beat's ticks) are gone with it
+    redis.start()
+    running.start("control-again", "worker", "-Q", "control", "-c", "1", "-n", "control2@%h", *QUIET)
+
+    reviewed = f"SELECT reviewed_at FROM alerts_executionreview WHERE execution_id='{run}'"
+    wait_until(lambda: running.rows(reviewed), timeout=60, interval=0.5, what="the sweep to review the run")
+    sent = "SELECT count(*) FROM notifications_delivery WHERE status='sent'"
+    wait_until(lambda: running.rows(sent) == [("1",)], timeout=30, interval=0.5, what="its e-mail sent")
+
+    alerts = running.rows("SELECT execution_id, count(*) FROM alerts_alert GROUP BY fingerprint")
+    deliveries = running.rows("SELECT channel, status FROM notifications_delivery")
+    mails = [
+        m for f in (running.data / "mail").glob("*") for m in f.read_text().split("\n") if m == "To: store@example.com"
+    ]
+    print(f"after the broker restart during the review: alerts {alerts}, deliveries {deliveries}, mails {len(mails)}")
+    assert running.rows(f"SELECT count(*) FROM alerts_executionreview WHERE execution_id='{run}'") == [("1",)]
+    assert alerts == [(run, "1")], alerts
+    assert deliveries == [("email", "sent")] and len(mails) == 1
+    assert running.rows("SELECT lease_owner FROM jobs_job WHERE name='finder'") == [(None,)]
