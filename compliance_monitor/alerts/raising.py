@@ -8,24 +8,15 @@ transaction as the alert changes, so a retried or duplicated task changes nothin
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
 
+from compliance_monitor.alerts import performance
+from compliance_monitor.alerts.changes import SYSTEM, Change, is_open, raise_or_update, resolve
 from compliance_monitor.alerts.deadman import missed_fingerprint
-from compliance_monitor.alerts.models import (
-    Alert,
-    AlertEvent,
-    AlertType,
-    EventKind,
-    ExecutionReview,
-    Severity,
-    State,
-    severity_for,
-)
+from compliance_monitor.alerts.models import AlertType, ExecutionReview, Severity, severity_for
 from compliance_monitor.checks.base import WHOLE_EVIDENCE
 from compliance_monitor.checks.models import CheckResult, ResultStatus
 from compliance_monitor.erp.models import Connection
@@ -34,16 +25,8 @@ from compliance_monitor.jobs.models import Execution, Job, Status
 from compliance_monitor.notifications import outbox
 
 log = structlog.get_logger(__name__)
-SYSTEM = "system"
 FAILED = (Status.FAILED, Status.TIMED_OUT, Status.ABANDONED)
 MAX_DETAILS = 200  # offenders kept on the alert itself; the run keeps them all
-
-
-@dataclass(frozen=True)
-class Change:
-    alert: Alert
-    kind: EventKind
-    notify: bool  # new problems and rises in severity notify; a persisting one does not
 
 
 def process_execution(execution_id: uuid.UUID, *, now: datetime) -> list[Change]:
@@ -85,9 +68,10 @@ def _review(execution: Execution, now: datetime) -> list[Change]:
     if current and not _job_superseded(execution):
         if execution.status == Status.SUCCEEDED and not execution.is_partial:  # a subset proves nothing of the rest
             recovered = [job_failure_fingerprint(job), missed_fingerprint(job)]
-            changes += [c for fingerprint in recovered for c in _resolve(fingerprint, execution, now)]
+            changes += [c for fingerprint in recovered for c in resolve(fingerprint, execution, now)]
         elif execution.status in FAILED:
             changes += _job_failure(job, execution, now)
+        changes += performance.review(execution, now)
     if not job.enabled and job.disabled_by == SYSTEM and job.disabled_at == execution.finished_at:
         changes += _job_auto_disabled(job, execution, now)
     return changes
@@ -132,11 +116,11 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
     unless the read is suspect (its rows collapsed), which resolves nothing."""
     fingerprint = compliance_fingerprint(result.connection, result.check_name, result.warehouse)
     if result.status == ResultStatus.PASSED:
-        return [] if result.is_suspect else _resolve(fingerprint, execution, now)
+        return [] if result.is_suspect else resolve(fingerprint, execution, now)
     severity = severity_for(result.violation_count, result.thresholds)
     if result.status != ResultStatus.VIOLATED or severity is None:
         return []
-    if result.is_suspect and _is_open(fingerprint):
+    if result.is_suspect and is_open(fingerprint):
         return []  # a collapsed read may raise a new problem, never rewrite (or understate) an open one
     details = list(
         result.violations.values("product_code", "product_name", "goods_group", "quantity", "unit", "change")[
@@ -154,7 +138,7 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
         "violation_details": details,
         "legacy_text": result.message,
     }
-    return _raise_or_update(fingerprint, severity, facts, execution, now)
+    return raise_or_update(fingerprint, severity, facts, execution, now)
 
 
 def _title(result: CheckResult) -> str:
@@ -168,7 +152,7 @@ def _title(result: CheckResult) -> str:
 def _volume(result: CheckResult, execution: Execution, now: datetime) -> list[Change]:
     fingerprint = volume_fingerprint(result.connection, result.check_name, result.warehouse)
     if not result.is_suspect:
-        return _resolve(fingerprint, execution, now)
+        return resolve(fingerprint, execution, now)
     facts = {
         "type": AlertType.SYSTEM_ERROR,
         "title": result.volume_note,
@@ -180,7 +164,7 @@ def _volume(result: CheckResult, execution: Execution, now: datetime) -> list[Ch
         "check_name": result.check_name,
         "warehouse": result.warehouse,
     }
-    return _raise_or_update(fingerprint, Severity.HIGH, facts, execution, now)
+    return raise_or_update(fingerprint, Severity.HIGH, facts, execution, now)
 
 
 def _job_failure(job: Job, execution: Execution, now: datetime) -> list[Change]:
@@ -190,7 +174,7 @@ def _job_failure(job: Job, execution: Execution, now: datetime) -> list[Change]:
         "connection": job.connection.name,
         "message": f"{execution.error_type}: {execution.error_message}",
     }
-    return _raise_or_update(job_failure_fingerprint(job), Severity.HIGH, facts, execution, now)
+    return raise_or_update(job_failure_fingerprint(job), Severity.HIGH, facts, execution, now)
 
 
 def _job_auto_disabled(job: Job, execution: Execution, now: datetime) -> list[Change]:
@@ -201,75 +185,10 @@ def _job_auto_disabled(job: Job, execution: Execution, now: datetime) -> list[Ch
         "message": f"{job.disabled_reason}. Last error: {job.last_error}. Once the cause is fixed, enable it with "
         f"`manage.py jobs enable {job.name}` (or in the admin); that also resets its failure count.",
     }
-    return _raise_or_update(f"job_disabled:{job.name}", Severity.CRITICAL, facts, execution, now)
+    return raise_or_update(f"job_disabled:{job.name}", Severity.CRITICAL, facts, execution, now)
 
 
 def company_suffix(connection: str) -> str:
     """`` (Acme s.r.o.)``: the company an alert is about, by its connection's title (or name)."""
     title = Connection.objects.filter(name=connection).values_list("title", flat=True).first()
     return f" ({title or connection})" if connection else ""
-
-
-def _is_open(fingerprint: str) -> bool:
-    return Alert.objects.filter(fingerprint=fingerprint).exclude(state=State.RESOLVED).exists()
-
-
-def _raise_or_update(
-    fingerprint: str, severity: Severity, facts: dict[str, Any], execution: Execution, now: datetime
-) -> list[Change]:
-    alert = Alert.objects.select_for_update().filter(fingerprint=fingerprint).exclude(state=State.RESOLVED).first()
-    if alert is None:
-        return [_raise(fingerprint, severity, facts, execution, now)]
-    return _update(alert, severity, facts, execution, now)
-
-
-def _raise(fingerprint: str, severity: Severity, facts: dict[str, Any], execution: Execution, now: datetime) -> Change:
-    previous = Alert.objects.filter(fingerprint=fingerprint, state=State.RESOLVED).order_by("-resolved_at").first()
-    alert = Alert.objects.create(
-        fingerprint=fingerprint,
-        severity=severity,
-        job=execution.job,
-        execution=execution,
-        last_execution=execution,
-        previous=previous,
-        raised_at=now,
-        last_seen_at=now,
-        **facts,
-    )
-    detail = {"execution": str(execution.pk), "reopens": previous.pk if previous else None}
-    _event(alert, EventKind.RAISED, now, detail)
-    return Change(alert, EventKind.RAISED, notify=True)
-
-
-def _update(
-    alert: Alert, severity: Severity, facts: dict[str, Any], execution: Execution, now: datetime
-) -> list[Change]:
-    for field, value in facts.items():
-        setattr(alert, field, value)
-    alert.last_seen_at, alert.last_execution = now, execution
-    alert.occurrences += 1
-    changes = [Change(alert, EventKind.UPDATED, notify=False)]
-    if severity != alert.severity:
-        rose = severity > alert.severity
-        _event(alert, EventKind.SEVERITY_CHANGED, now, {"from": alert.severity, "to": int(severity)})
-        alert.severity = severity
-        changes = [Change(alert, EventKind.SEVERITY_CHANGED, notify=rose)]
-    alert.save()
-    _event(alert, EventKind.UPDATED, now, {"execution": str(execution.pk), "violation_count": alert.violation_count})
-    return changes
-
-
-def _resolve(fingerprint: str, execution: Execution, now: datetime) -> list[Change]:
-    """Auto-resolve: only ever called for a complete, trusted read (or a successful run) without the problem."""
-    alert = Alert.objects.select_for_update().filter(fingerprint=fingerprint).exclude(state=State.RESOLVED).first()
-    if alert is None:
-        return []
-    alert.state, alert.resolved_at, alert.resolved_by = State.RESOLVED, now, SYSTEM
-    alert.resolution_notes = f"resolved by run {execution.pk}"
-    alert.save()
-    _event(alert, EventKind.AUTO_RESOLVED, now, {"execution": str(execution.pk)})
-    return [Change(alert, EventKind.AUTO_RESOLVED, notify=False)]
-
-
-def _event(alert: Alert, kind: EventKind, now: datetime, detail: dict[str, Any], by: str = SYSTEM) -> AlertEvent:
-    return AlertEvent.objects.create(alert=alert, kind=kind, at=now, by=by, detail=detail)

@@ -40,6 +40,10 @@ JOB_SETTINGS = (
     "retry_backoff_seconds",
     "auto_disable_on_failures",
     "max_consecutive_failures",
+    "slow_run_factor",
+    "slow_run_margin_seconds",
+    "slow_run_timeout_percent",
+    "short_run_percent",
 )
 JOB_STATE = (
     "enabled",
@@ -112,6 +116,30 @@ class Job(models.Model):
     retry_backoff_seconds = models.PositiveIntegerField(default=60, validators=[MaxValueValidator(24 * 3600)])
     auto_disable_on_failures = models.BooleanField(default=True)
     max_consecutive_failures = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
+
+    # Duration anomalies (jobs/durations.py): "usual" is the p95 / median of the last 30 successful runs.
+    slow_run_factor = models.FloatField(
+        default=2.0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="A running run is slow past this many times its usual p95 duration (and past the margin below); "
+        "0: never compared with its history.",
+    )
+    slow_run_margin_seconds = models.PositiveIntegerField(
+        default=300,
+        validators=[MaxValueValidator(24 * 3600)],
+        help_text="… and only once it has run this much longer than the usual p95 (short jobs vary a lot).",
+    )
+    slow_run_timeout_percent = models.PositiveSmallIntegerField(
+        default=80,
+        validators=[MaxValueValidator(99)],
+        help_text="A running run is slow past this percentage of its timeout; 0: off.",
+    )
+    short_run_percent = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MaxValueValidator(100)],
+        help_text="A successful run shorter than this percentage of the usual median that also read at most half "
+        "the usual rows is flagged as suspicious; 0: off.",
+    )
 
     next_run_at = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)

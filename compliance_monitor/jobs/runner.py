@@ -6,7 +6,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
@@ -23,9 +23,10 @@ from compliance_monitor.checks.base import (
     finite_or_incomplete,
     partial_outcomes,
 )
-from compliance_monitor.jobs import culprits, lifecycle
+from compliance_monitor.jobs import culprits, durations, lifecycle
 from compliance_monitor.jobs.lifecycle import Result
 from compliance_monitor.jobs.models import Execution, Status, Trigger
+from compliance_monitor.jobs.signals import execution_slow
 
 log = structlog.get_logger(__name__)
 Clock = Callable[[], datetime]
@@ -46,7 +47,7 @@ def run(execution_id: uuid.UUID, *, worker: str, clock: Clock = timezone.now) ->
 def _run_claimed(execution: Execution, clock: Clock) -> Status:
     structlog.contextvars.bind_contextvars(job=execution.job.name)
     log.info("execution_started", trigger=execution.trigger, attempt=execution.attempt, worker=execution.worker)
-    with heartbeat(execution.pk, interval=settings.CM_HEARTBEAT_SECONDS):
+    with heartbeat(execution.pk, interval=settings.CM_HEARTBEAT_SECONDS, on_beat=slow_watch(execution)):
         result = _evaluate(execution, clock)
     try:
         if not lifecycle.finish(execution.pk, result, now=clock()):
@@ -120,9 +121,66 @@ def run_checks(execution: Execution, now: datetime) -> list[CheckOutcome]:
     return outcomes
 
 
+@dataclass
+class SlowWatch:
+    """Tells whoever listens (the alerts), from the heartbeat, when the run passes one of its duration limits.
+
+    The limits are computed once, when the run starts; each beat only compares. Each limit is reported once —
+    again on the next beat only when a receiver failed.
+    """
+
+    execution_id: uuid.UUID
+    job_id: int
+    started_at: datetime
+    limits: durations.Limits
+    reported: durations.Stage | None = None
+
+    def __call__(self, now: datetime) -> None:
+        elapsed = (now - self.started_at).total_seconds()
+        stage = self.limits.stage(elapsed)
+        if stage is None or (self.reported is not None and stage <= self.reported):
+            return
+        responses = execution_slow.send_robust(
+            Execution,
+            execution_id=self.execution_id,
+            job_id=self.job_id,
+            stage=stage,
+            elapsed_seconds=elapsed,
+            limits=self.limits,
+            now=now,
+        )
+        failed = [str(response) for _, response in responses if isinstance(response, Exception)]
+        if failed:
+            log.warning("slow_run_not_reported", execution_id=str(self.execution_id), stage=stage.name, errors=failed)
+            return
+        self.reported = stage
+        log.warning(
+            "execution_slow",
+            execution_id=str(self.execution_id),
+            stage=stage.name,
+            elapsed_seconds=round(elapsed, 1),
+            p95_seconds=self.limits.p95_seconds,
+        )
+
+
+def slow_watch(execution: Execution) -> SlowWatch | None:
+    """The run's watch, its limits read once now; None (no watching) when even that failed."""
+    if execution.started_at is None:
+        return None
+    try:
+        limits = durations.limits(execution.job, before=execution.started_at)
+    except Exception as exc:  # noqa: BLE001 — a run is never failed for its duration alerts
+        log.warning("slow_limits_not_read", error=str(exc))
+        return None
+    return SlowWatch(execution.pk, execution.job_id, execution.started_at, limits)
+
+
 @contextmanager
-def heartbeat(execution_id: uuid.UUID, *, interval: float) -> Iterator[None]:
-    """Prove the run is alive every ``interval`` seconds from a side thread, until the block ends.
+def heartbeat(
+    execution_id: uuid.UUID, *, interval: float, on_beat: Callable[[datetime], None] | None = None
+) -> Iterator[None]:
+    """Prove the run is alive every ``interval`` seconds from a side thread, until the block ends; after each
+    beat, ``on_beat(now)`` (the slow-run watch), whose errors are logged and never stop the beating.
 
     The thread dies with the process, so a killed worker stops beating and the reaper notices.
     """
@@ -131,11 +189,14 @@ def heartbeat(execution_id: uuid.UUID, *, interval: float) -> Iterator[None]:
     def beat() -> None:
         try:
             while not stop.wait(interval):
+                now = timezone.now()
                 try:
-                    Execution.objects.filter(pk=execution_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+                    Execution.objects.filter(pk=execution_id, status=Status.RUNNING).update(heartbeat_at=now)
                 except Exception as exc:  # noqa: BLE001 — a missed beat is survivable: the next one reconnects
                     log.warning("heartbeat_failed", error=str(exc))
                     connection.close()  # a database restart left it broken; beating stops only with the run
+                    continue
+                _after_beat(on_beat, now)
         finally:
             connection.close()
 
@@ -147,3 +208,12 @@ def heartbeat(execution_id: uuid.UUID, *, interval: float) -> Iterator[None]:
         stop.set()
         thread.join(timeout=interval + 5)
         close_old_connections()
+
+
+def _after_beat(on_beat: Callable[[datetime], None] | None, now: datetime) -> None:
+    if on_beat is None:
+        return
+    try:
+        on_beat(now)
+    except Exception as exc:  # noqa: BLE001 — the heartbeat matters more than anything it carries
+        log.warning("heartbeat_watch_failed", error=str(exc))

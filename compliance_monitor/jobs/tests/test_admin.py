@@ -31,6 +31,10 @@ JOB_FORM = {
     "retry_backoff_seconds": "60",
     "auto_disable_on_failures": "on",
     "max_consecutive_failures": "5",
+    "slow_run_factor": "2",
+    "slow_run_margin_seconds": "300",
+    "slow_run_timeout_percent": "80",
+    "short_run_percent": "10",
 }
 
 
