@@ -31,6 +31,7 @@ def _sweeps(sender: Celery, **_: object) -> None:
         "compliance-sweep": _every("compliance_monitor.jobs.tasks.sweep", sweep),
         "compliance-change-feeds": _every("compliance_monitor.jobs.tasks.poll_change_feeds", feeds),
         "compliance-send-deliveries": _every("compliance_monitor.notifications.tasks.send_due_deliveries", sweep),
+        "compliance-digests": _every("compliance_monitor.notifications.tasks.close_digests", 60),
         "compliance-review-missed": _every("compliance_monitor.alerts.tasks.review_missed", review),
         "compliance-escalate": _every("compliance_monitor.alerts.tasks.escalate", 60),
         "compliance-missed-runs": _every("compliance_monitor.alerts.tasks.detect_missed_runs", 60),

@@ -328,6 +328,8 @@ CM_NOTIFY_MAX_ATTEMPTS = int(env_float("CM_NOTIFY_MAX_ATTEMPTS", 5))
 CM_NOTIFY_BACKOFF_SECONDS = env_float("CM_NOTIFY_BACKOFF_SECONDS", 30)  # 30 s, 60 s, 120 s, …
 # When a channel keeps failing for a recipient, try this one of theirs instead.
 CM_NOTIFY_FALLBACK = {"apprise": "email", "email": "in_app"}
+# Where people reach the dashboard (https://compliance.example.com): makes the links in notifications absolute.
+CM_PUBLIC_URL = os.environ.get("CM_PUBLIC_URL", "").rstrip("/")
 CM_ESCALATE_AFTER_SECONDS = env_float("CM_ESCALATE_AFTER_SECONDS", 2 * 3600)
 CM_ESCALATION_REPEAT_SECONDS = env_float("CM_ESCALATION_REPEAT_SECONDS", 3600)
 # A finished run whose review message was lost (broker restart, worker killed) is reviewed by a sweep this often,

@@ -207,9 +207,13 @@ def alert_actor(user: Any, alert: Alert) -> str:
 
 
 def visible_inbox(user: Any) -> QuerySet[InboxMessage]:
-    """The user's own in-app messages; a limited user's only of alerts in their connections (a message whose
-    alert is gone, or of an installation-wide alert, is shown to unlimited users only)."""
-    return within(user, InboxMessage.objects.filter(user=user), "alert__connection")
+    """The user's own in-app messages; a limited user's only of alerts in their connections, and a digest's only
+    of their companies (a message whose alert is gone, or of an installation-wide alert, is shown to unlimited
+    users only)."""
+    own, names = InboxMessage.objects.filter(user=user), visible_connections(user)
+    if names is None:
+        return own
+    return own.filter(Q(alert__connection__in=names) | Q(alert__isnull=True, connection__in=names))
 
 
 def unread_count(user: Any) -> int:

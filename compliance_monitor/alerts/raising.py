@@ -38,9 +38,11 @@ def process_execution(execution_id: uuid.UUID, *, now: datetime) -> list[Change]
             ExecutionReview.objects.create(execution=execution, reviewed_at=now)
             changes = _review(execution, now)
             lifecycle.mark_reviewed(execution.pk, now=now)  # readers may now trust the alerts of this run
-            for change in changes:
-                if change.notify:  # the deliveries commit with the alert change (outbox)
+            for change in changes:  # the deliveries (and digest items) commit with the alert change (outbox)
+                if change.notify:
                     outbox.enqueue(change.alert, change.kind, now=now)
+                else:  # a severity fall, a resolution: told in digests only
+                    outbox.note(change.alert, change.kind, now=now)
     except IntegrityError:
         return []  # reviewed already (a duplicate task)
     for change in changes:

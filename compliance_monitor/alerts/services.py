@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, DurationField, F, Q, QuerySet
 
 from compliance_monitor.alerts.models import Alert, AlertEvent, AlertType, EventKind, Severity, State
+from compliance_monitor.notifications import outbox
 
 log = structlog.get_logger(__name__)
 DEFAULT_STATS_DAYS = 30
@@ -53,6 +54,7 @@ def resolve(alert: Alert, *, by: str, notes: str, now: datetime) -> Alert:
         alert.resolution_notes = notes.strip()
         alert.save()
         AlertEvent.objects.create(alert=alert, kind=EventKind.RESOLVED, at=now, by=by, detail={"notes": notes})
+        outbox.note(alert, EventKind.RESOLVED, now=now)  # recipients with a digest read it there
     log.info("alert_resolved", alert=alert.pk, by=by)
     return alert
 

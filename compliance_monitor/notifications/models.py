@@ -8,7 +8,11 @@ falls back to another channel. Nothing is dropped silently: a delivery that cann
 
 from __future__ import annotations
 
+from datetime import time
+from zoneinfo import available_timezones
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -19,8 +23,30 @@ class Channel(models.TextChoices):
     APPRISE = "apprise"  # chat, webhook and pager services through Apprise URLs
 
 
+class Policy(models.TextChoices):
+    """How a recipient hears of an alert of one severity; critical alerts are always sent at once."""
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+
+
+class Cadence(models.TextChoices):
+    HOURLY = "hourly"
+    DAILY = "daily"
+
+
+def valid_time_zone(name: str) -> None:
+    if name and name not in available_timezones():
+        raise ValidationError(f"unknown time zone {name!r} (an IANA name such as Europe/Prague)")
+
+
 class Recipient(models.Model):
-    """A person or team to notify, with where to reach them and what they are responsible for."""
+    """A person or team to notify, with where to reach them and what they are responsible for.
+
+    The delivery policy: per severity *immediate* or *digest* (critical is always immediate); a digest is sent
+    every hour, or daily at ``digest_time``, in the recipient's time zone. During quiet hours only critical
+    alerts go out; other immediate notifications wait for the quiet hours' end, digests are held and merged.
+    """
 
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
@@ -42,12 +68,30 @@ class Recipient(models.Model):
     is_administrator = models.BooleanField(default=False, help_text="Hears about job and system failures.")
     is_escalation_contact = models.BooleanField(default=False, help_text="Hears about unacknowledged critical alerts.")
     active = models.BooleanField(default=True)
+    high_policy = models.CharField(max_length=10, choices=Policy.choices, default=Policy.IMMEDIATE)
+    medium_policy = models.CharField(max_length=10, choices=Policy.choices, default=Policy.DIGEST)
+    low_policy = models.CharField(max_length=10, choices=Policy.choices, default=Policy.DIGEST)
+    digest_cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.HOURLY)
+    digest_time = models.TimeField(default=time(8, 0), help_text="Daily digests: when, in the recipient's time zone.")
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[valid_time_zone], help_text="Blank: the service's time zone."
+    )
+    quiet_hours_start = models.TimeField(null=True, blank=True, help_text="Local time; critical alerts still go out.")
+    quiet_hours_end = models.TimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if (start is None) != (end is None):
+            missing = "quiet_hours_end" if end is None else "quiet_hours_start"
+            raise ValidationError({missing: ["quiet hours need both a start and an end"]})
+        if start is not None and start == end:
+            raise ValidationError({"quiet_hours_end": ["quiet hours must end at another time than they start"]})
 
     def channels(self) -> list[Channel]:
         found = [Channel.EMAIL] if self.email else []
@@ -65,8 +109,50 @@ class DeliveryStatus(models.TextChoices):
     MUTED = "muted"  # a maintenance window was on: recorded, not sent
 
 
+class Digest(models.Model):
+    """One period's digest for one recipient: the items it took, sent as deliveries (one per channel)."""
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="digests")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-period_end", "-pk"]
+
+    def __str__(self) -> str:
+        return f"digest for {self.recipient} until {self.period_end:%Y-%m-%d %H:%M}"
+
+
+class DigestKind(models.TextChoices):
+    RAISED = "raised"
+    CHANGED = "changed"  # severity rose or fell
+    RESOLVED = "resolved"
+
+
+class DigestItem(models.Model):
+    """An alert change waiting for a recipient's next digest; ``digest`` is set when a digest takes it (once)."""
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="digest_items")
+    alert = models.ForeignKey("alerts.Alert", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=DigestKind.choices)
+    severity = models.PositiveSmallIntegerField(help_text="The alert's severity at the change.")
+    at = models.DateTimeField()
+    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="items")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["recipient", "at"], name="digest_item_pending", condition=Q(digest=None))]
+
+    def __str__(self) -> str:
+        return f"{self.kind} alert {self.alert_id} for {self.recipient_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class Delivery(models.Model):
-    alert = models.ForeignKey("alerts.Alert", on_delete=models.CASCADE, related_name="deliveries")
+    alert = models.ForeignKey(
+        "alerts.Alert", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )  # null: a digest (``digest``), about many alerts
+    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
     recipient = models.ForeignKey(Recipient, null=True, on_delete=models.SET_NULL, related_name="deliveries")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     reason = models.CharField(max_length=30, help_text="raised, severity_rise, escalation, …")
@@ -95,6 +181,9 @@ class InboxMessage(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox")
     alert = models.ForeignKey("alerts.Alert", null=True, on_delete=models.SET_NULL, related_name="+")
+    connection = models.CharField(
+        max_length=64, blank=True, help_text="A digest's company (by name): its alerts are of that company."
+    )
     title = models.CharField(max_length=300)
     body = models.TextField()
     created_at = models.DateTimeField()

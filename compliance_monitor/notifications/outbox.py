@@ -1,6 +1,7 @@
 """Planning notifications for an alert change: who, on which channels, or muted by a maintenance window.
 
-Called inside the transaction that changes the alert, so the change and its deliveries commit together.
+Called inside the transaction that changes the alert, so the change and its deliveries (or digest items, for
+recipients whose policy batches that severity: ``digests.py``) commit together.
 """
 
 from __future__ import annotations
@@ -8,16 +9,29 @@ from __future__ import annotations
 from datetime import datetime
 
 import structlog
-from django.db import transaction
 from django.db.models import Q
 
-from compliance_monitor.alerts.models import Alert, AlertEvent, AlertType, EventKind
+from compliance_monitor.alerts.models import Alert, AlertEvent, AlertType, EventKind, Severity
 from compliance_monitor.checks.models import CheckDefinition
-from compliance_monitor.notifications import messages
-from compliance_monitor.notifications.models import Delivery, DeliveryStatus, MaintenanceWindow, Recipient
+from compliance_monitor.notifications import digests, messages, policy
+from compliance_monitor.notifications.models import (
+    Delivery,
+    DeliveryStatus,
+    DigestItem,
+    DigestKind,
+    MaintenanceWindow,
+    Recipient,
+)
+from compliance_monitor.notifications.tasks import send_after_commit
 
 log = structlog.get_logger(__name__)
 ESCALATION = "escalation"
+DIGEST_KINDS: dict[str, DigestKind] = {  # the alert changes a digest lists, by the reason the outbox is called with
+    EventKind.RAISED: DigestKind.RAISED,
+    EventKind.SEVERITY_CHANGED: DigestKind.CHANGED,
+    EventKind.AUTO_RESOLVED: DigestKind.RESOLVED,
+    EventKind.RESOLVED: DigestKind.RESOLVED,
+}
 
 
 def active_window(alert: Alert, now: datetime) -> MaintenanceWindow | None:
@@ -68,47 +82,78 @@ def manages(recipient: Recipient, alert: Alert) -> bool:
 
 
 def enqueue(alert: Alert, reason: str, *, now: datetime) -> list[Delivery]:
+    """Deliveries for those told at once; digest items for those whose policy batches this severity.
+
+    A critical alert or an escalation always goes out at once; a non-critical one to a recipient in quiet hours
+    is held until their end (``next_attempt_at``). In a maintenance window every delivery is recorded muted.
+    """
     window = active_window(alert, now)
     recipients = recipients_for(alert, reason)
     if not recipients:
         log.error("alert_has_nobody_to_notify", alert=alert.pk, reason=reason)
         return []
-    subject, body = messages.render(alert, reason)
-    status = DeliveryStatus.MUTED if window else DeliveryStatus.PENDING
-    deliveries = Delivery.objects.bulk_create(
-        Delivery(
-            alert=alert,
-            recipient=r,
-            channel=channel,
-            reason=reason,
-            subject=subject,
-            body=body,
-            status=status,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for r in recipients
-        for channel in r.channels()
-    )
     if window:
-        AlertEvent.objects.create(
-            alert=alert,
-            kind=EventKind.MUTED,
-            at=now,
-            by="system",
-            detail={"window": window.pk, "until": window.ends_at.isoformat(), "reason": reason},
-        )
-    else:
-        ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: _send_soon(ids))
+        return _muted(alert, reason, recipients, window, now)
+    urgent = reason == ESCALATION or alert.severity == Severity.CRITICAL
+    kind = DIGEST_KINDS.get(reason)
+    later = [r for r in recipients if kind and not urgent and policy.wants_digest(r, alert.severity)]
+    if kind and later:
+        digests.record(alert, later, kind, now=now)
+    deliveries = _deliveries(alert, reason, [r for r in recipients if r not in later], now, urgent=urgent)
+    send_after_commit([d.pk for d in deliveries if d.next_attempt_at <= now])
     return deliveries
 
 
-def _send_soon(ids: list[int]) -> None:
-    """Critical news should not wait for the periodic sender: ask for these deliveries now."""
-    from compliance_monitor.notifications.tasks import send_deliveries
+def note(alert: Alert, kind: str, *, now: datetime) -> list[DigestItem]:
+    """A change nobody is told of at once (a severity fall, a resolution): recipients with a digest read it there."""
+    digest_kind = DIGEST_KINDS.get(kind)
+    if digest_kind is None or active_window(alert, now):
+        return []
+    recipients = [r for r in recipients_for(alert, kind) if policy.has_digest(r)]
+    return digests.record(alert, recipients, digest_kind, now=now)
 
-    try:
-        send_deliveries.apply_async(args=(ids,), queue="control", retry=False)
-    except Exception as exc:  # noqa: BLE001 — the periodic sender will pick them up
-        log.warning("delivery_task_not_queued", deliveries=len(ids), error=str(exc))
+
+def _deliveries(
+    alert: Alert,
+    reason: str,
+    recipients: list[Recipient],
+    now: datetime,
+    *,
+    urgent: bool,
+    status: DeliveryStatus = DeliveryStatus.PENDING,
+) -> list[Delivery]:
+    subject, body = messages.render(alert, reason)
+    rows = []
+    for recipient in recipients:
+        held = None if urgent else policy.quiet_until(recipient, now)
+        if held:
+            log.info("delivery_held_for_quiet_hours", alert=alert.pk, recipient=recipient.pk, until=held.isoformat())
+        rows += [
+            Delivery(
+                alert=alert,
+                recipient=recipient,
+                channel=channel,
+                reason=reason,
+                subject=subject,
+                body=body,
+                status=status,
+                next_attempt_at=held or now,
+                created_at=now,
+            )
+            for channel in recipient.channels()
+        ]
+    return Delivery.objects.bulk_create(rows)
+
+
+def _muted(
+    alert: Alert, reason: str, recipients: list[Recipient], window: MaintenanceWindow, now: datetime
+) -> list[Delivery]:
+    deliveries = _deliveries(alert, reason, recipients, now, urgent=True, status=DeliveryStatus.MUTED)
+    AlertEvent.objects.create(
+        alert=alert,
+        kind=EventKind.MUTED,
+        at=now,
+        by="system",
+        detail={"window": window.pk, "until": window.ends_at.isoformat(), "reason": reason},
+    )
+    return deliveries

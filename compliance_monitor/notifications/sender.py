@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 
 from compliance_monitor.alerts.models import Alert, AlertEvent, EventKind
+from compliance_monitor.notifications import digests
 from compliance_monitor.notifications.models import Channel, Delivery, DeliveryStatus
 from compliance_monitor.notifications.transports import TRANSPORTS, TransportError
 
@@ -42,7 +43,7 @@ def _send(delivery_id: int, now: datetime) -> DeliveryStatus | None:
     )
     if not claimed:
         return None  # sent, muted or claimed by another sender meanwhile
-    delivery = Delivery.objects.select_related("recipient", "alert").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("recipient", "alert", "digest").get(pk=delivery_id)
     try:
         TRANSPORTS[delivery.channel].send(delivery)
         _sent(delivery, now)
@@ -74,18 +75,25 @@ def _unexpected(delivery: Delivery, exc: Exception) -> TransportError:
 def _sent(delivery: Delivery, now: datetime) -> None:
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENT, sent_at=now, last_error="")
-        alert = Alert.objects.select_for_update().get(pk=delivery.alert_id)
-        if delivery.channel not in alert.channels_notified:
-            alert.channels_notified = [*alert.channels_notified, delivery.channel]
-            alert.save(update_fields=["channels_notified"])
-        AlertEvent.objects.create(
-            alert=alert,
-            kind=EventKind.NOTIFIED,
-            at=now,
-            by="system",
-            detail={"channel": delivery.channel, "recipient": str(delivery.recipient), "reason": delivery.reason},
-        )
+        alert_ids = digests.alerts_of(delivery.digest) if delivery.digest else [delivery.alert_id or 0]
+        for alert_id in alert_ids:  # a digest: each of its alerts' history says it was told in it
+            _notified(alert_id, delivery, now)
     log.info("delivery_sent", delivery=delivery.pk, channel=delivery.channel, alert=delivery.alert_id)
+
+
+def _notified(alert_id: int, delivery: Delivery, now: datetime) -> None:
+    alert = Alert.objects.select_for_update().get(pk=alert_id)
+    if delivery.channel not in alert.channels_notified:
+        alert.channels_notified = [*alert.channels_notified, delivery.channel]
+        alert.save(update_fields=["channels_notified"])
+    detail = {"channel": delivery.channel, "recipient": str(delivery.recipient), "reason": delivery.reason}
+    AlertEvent.objects.create(
+        alert=alert,
+        kind=EventKind.NOTIFIED,
+        at=now,
+        by="system",
+        detail=detail | ({"digest": delivery.digest_id} if delivery.digest_id else {}),
+    )
 
 
 def _failed(delivery: Delivery, exc: TransportError, now: datetime) -> DeliveryStatus:
@@ -110,10 +118,17 @@ def _fall_back(delivery: Delivery, now: datetime) -> Delivery | None:
     channel = settings.CM_NOTIFY_FALLBACK.get(delivery.channel)
     recipient = delivery.recipient
     if not channel or recipient is None or channel not in recipient.channels():
-        log.error("delivery_lost_no_fallback", delivery=delivery.pk, channel=delivery.channel, alert=delivery.alert_id)
+        log.error(
+            "delivery_lost_no_fallback",
+            delivery=delivery.pk,
+            channel=delivery.channel,
+            alert=delivery.alert_id,
+            digest=delivery.digest_id,
+        )
         return None
     fallback = Delivery.objects.create(
         alert=delivery.alert,
+        digest=delivery.digest,
         recipient=recipient,
         channel=channel,
         reason=delivery.reason,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import smtplib
-from typing import Protocol
+from typing import Any, Protocol
 
 import apprise
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from compliance_monitor.notifications.models import Channel, Delivery, InboxMessage
+from compliance_monitor.notifications import messages, policy
+from compliance_monitor.notifications.models import Channel, Delivery, Digest, InboxMessage
 
 
 class TransportError(Exception):
@@ -48,8 +49,25 @@ class InAppTransport:
         user = delivery.recipient.user if delivery.recipient else None
         if user is None:
             raise TransportError("recipient has no user account for the in-app inbox", permanent=True)
+        if delivery.digest is not None:
+            self._digest(delivery, delivery.digest, user)
+            return
         InboxMessage.objects.create(
             user=user, alert=delivery.alert, title=delivery.subject, body=delivery.body, created_at=delivery.created_at
+        )
+
+    def _digest(self, delivery: Delivery, digest: Digest, user: Any) -> None:
+        """One message per company, so a user limited to some companies sees exactly their part of it."""
+        sections = messages.digest_sections(digest, zone=policy.zone(digest.recipient))
+        InboxMessage.objects.bulk_create(
+            InboxMessage(
+                user=user,
+                connection=section.connection,
+                title=delivery.subject if len(sections) == 1 else f"{delivery.subject} — {section.connection or '-'}",
+                body=section.text,
+                created_at=delivery.created_at,
+            )
+            for section in sections
         )
 
 

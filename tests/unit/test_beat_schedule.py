@@ -18,6 +18,7 @@ def test_every_periodic_task_is_registered_on_the_control_queue_at_its_period() 
         "compliance-sweep": settings.CM_SWEEP_SECONDS,
         "compliance-change-feeds": settings.CM_CHANGE_POLL_SECONDS,
         "compliance-send-deliveries": settings.CM_SWEEP_SECONDS,
+        "compliance-digests": 60,
         "compliance-review-missed": settings.CM_REVIEW_GRACE_SECONDS,
         "compliance-escalate": 60,
         "compliance-missed-runs": 60,

@@ -16,6 +16,7 @@ from compliance_monitor.jobs.lifecycle import Result
 from compliance_monitor.jobs.models import Execution, Job, Status
 from compliance_monitor.notifications import outbox
 from compliance_monitor.notifications.models import Delivery, Recipient
+from compliance_monitor.notifications.tests.conftest import AT_ONCE
 
 
 def finished_run(job: Job) -> Execution:
@@ -28,7 +29,7 @@ def finished_run(job: Job) -> Execution:
 def test_a_failure_after_the_deliveries_are_written_leaves_no_alert_and_the_retry_notifies_once(
     job: Job, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    Recipient.objects.create(name="manager", email="m@example.com", warehouses=["MATERIAL"])
+    Recipient.objects.create(name="manager", email="m@example.com", warehouses=["MATERIAL"], **AT_ONCE)
     execution = finished_run(job)
     real_enqueue = outbox.enqueue
 

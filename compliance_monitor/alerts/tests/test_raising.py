@@ -7,6 +7,7 @@ from compliance_monitor.alerts.models import Alert, AlertType, EventKind, Severi
 from compliance_monitor.alerts.tests.conftest import T0, codes, outcome
 from compliance_monitor.checks.models import CheckResult
 from compliance_monitor.jobs.models import Status
+from compliance_monitor.notifications.tests.conftest import AT_ONCE
 
 
 @pytest.mark.parametrize(
@@ -59,7 +60,7 @@ def test_a_rise_in_severity_notifies_again_and_a_fall_does_not(run) -> None:
     """Shown failing with ``notify=rose`` replaced by ``notify=False`` in ``raising._update``."""
     from compliance_monitor.notifications.models import Delivery, Recipient
 
-    Recipient.objects.create(name="manager", email="m@example.com", warehouses=["MATERIAL"])
+    Recipient.objects.create(name="manager", email="m@example.com", warehouses=["MATERIAL"], **AT_ONCE)
     run(0, outcome("MATERIAL", *codes(2)))
     rise = raising.process_execution(run(1, outcome("MATERIAL", *codes(12))).pk, now=T0)  # reviewed already
     assert rise == []

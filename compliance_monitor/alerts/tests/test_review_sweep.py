@@ -17,6 +17,7 @@ from compliance_monitor.jobs import lifecycle
 from compliance_monitor.jobs.lifecycle import Result
 from compliance_monitor.jobs.models import Execution, Job, Status
 from compliance_monitor.notifications.models import Delivery, Recipient
+from compliance_monitor.notifications.tests.conftest import AT_ONCE
 
 
 def finished_unreviewed(job: Job, at: object, warehouse: str = "MATERIAL") -> Execution:
@@ -28,7 +29,7 @@ def finished_unreviewed(job: Job, at: object, warehouse: str = "MATERIAL") -> Ex
 
 
 def test_a_run_whose_review_message_was_lost_is_reviewed_by_the_sweep_after_the_grace_once(job: Job) -> None:
-    Recipient.objects.create(name="manager", email="m@example.com", warehouses=["MATERIAL"])
+    Recipient.objects.create(name="manager", email="m@example.com", warehouses=["MATERIAL"], **AT_ONCE)
     finished_unreviewed(job, T0)
 
     assert review_unreviewed(now=T0 + timedelta(seconds=59)) == 0  # the review task still has its chance

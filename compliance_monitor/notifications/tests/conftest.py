@@ -19,6 +19,9 @@ from compliance_monitor.alerts.models import Alert
 from compliance_monitor.alerts.tests.conftest import T0, job, outcome, run
 from compliance_monitor.notifications.models import Recipient
 
+# Every severity at once (new recipients get medium and low in an hourly digest): for tests of immediate delivery.
+AT_ONCE = {"medium_policy": "immediate", "low_policy": "immediate"}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -93,7 +96,7 @@ def webhook() -> Iterator[ThreadingHTTPServer]:
 def manager(db: None) -> Recipient:
     user = get_user_model().objects.create_user("marta", "marta@example.com", "pw")
     return Recipient.objects.create(
-        name="Marta (material store)", email="marta@example.com", user=user, warehouses=["MATERIAL"]
+        name="Marta (material store)", email="marta@example.com", user=user, warehouses=["MATERIAL"], **AT_ONCE
     )
 
 
@@ -106,4 +109,4 @@ def raise_alert(run) -> Callable[..., Alert]:
     return make
 
 
-__all__ = ["T0", "job", "raising", "run"]
+__all__ = ["AT_ONCE", "T0", "job", "raising", "run"]

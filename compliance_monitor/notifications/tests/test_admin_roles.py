@@ -69,7 +69,9 @@ def test_item_10_the_migration_lets_the_admin_role_manage_recipients_and_windows
     client.force_login(ada)
     created = client.post(
         "/admin/notifications/recipient/add/",
-        {"name": "Stores team", "email": "stores@example.com", "warehouses": '["MATERIAL"]', "active": "on"},
+        {"name": "Stores team", "email": "stores@example.com", "warehouses": '["MATERIAL"]', "active": "on"}
+        | {"high_policy": "immediate", "medium_policy": "digest", "low_policy": "digest"}  # the form's initial values
+        | {"digest_cadence": "hourly", "digest_time": "08:00"},
     )
     window = client.post(
         "/admin/notifications/maintenancewindow/add/",

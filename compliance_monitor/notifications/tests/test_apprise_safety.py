@@ -15,6 +15,7 @@ from compliance_monitor.alerts.tests.conftest import T0, outcome
 from compliance_monitor.logging import logging_config
 from compliance_monitor.notifications import sender
 from compliance_monitor.notifications.models import Recipient
+from compliance_monitor.notifications.tests.conftest import AT_ONCE
 
 ZWSP = "\u200b"
 ERP_CODES = ("@channel", "@here", "@everyone", "<!channel>", "<@U123ABC>", "**bold**")
@@ -38,7 +39,9 @@ def debug_logging(keep_structlog: None) -> Iterator[None]:
 
 def test_item_9_erp_text_reaches_the_webhook_as_plain_text_with_its_mentions_defanged(webhook, run, db) -> None:
     port = webhook.server_address[1]
-    Recipient.objects.create(name="team chat", apprise_url=f"json://127.0.0.1:{port}/hook", warehouses=["ZBOZI"])
+    Recipient.objects.create(
+        name="team chat", apprise_url=f"json://127.0.0.1:{port}/hook", warehouses=["ZBOZI"], **AT_ONCE
+    )
     run(0, outcome("ZBOZI", *ERP_CODES))
 
     assert sender.send_due(now=T0) == 1
@@ -69,7 +72,7 @@ def test_item_9_a_webhook_token_never_reaches_the_logs_at_debug(webhook, run, db
     token = "tok-SECRET-4f1c9e"
     port = webhook.server_address[1]
     url = f"json://127.0.0.1:{port}/hook/{token}"
-    Recipient.objects.create(name="team chat", apprise_url=url, warehouses=["ZBOZI"])
+    Recipient.objects.create(name="team chat", apprise_url=url, warehouses=["ZBOZI"], **AT_ONCE)
     run(0, outcome("ZBOZI", "P001"))
 
     assert sender.send_due(now=T0) == 1
@@ -82,7 +85,7 @@ def test_item_9_a_webhook_token_never_reaches_the_logs_at_debug(webhook, run, db
 def test_item_9_a_markdown_service_gets_erp_text_escaped_not_rendered(webhook, run, db) -> None:
     port = webhook.server_address[1]
     url = f"json://127.0.0.1:{port}/hook?format=markdown"
-    Recipient.objects.create(name="team chat", apprise_url=url, warehouses=["ZBOZI"])
+    Recipient.objects.create(name="team chat", apprise_url=url, warehouses=["ZBOZI"], **AT_ONCE)
     run(0, outcome("ZBOZI", "**bold**", "[click](https://evil.example)"))
 
     assert sender.send_due(now=T0) == 1

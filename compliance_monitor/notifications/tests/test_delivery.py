@@ -7,7 +7,7 @@ from django.test import override_settings
 from compliance_monitor.alerts.models import EventKind
 from compliance_monitor.notifications import sender
 from compliance_monitor.notifications.models import Delivery, DeliveryStatus, InboxMessage, Recipient
-from compliance_monitor.notifications.tests.conftest import T0
+from compliance_monitor.notifications.tests.conftest import AT_ONCE, T0
 
 
 def test_a_critical_alert_is_mailed_to_the_warehouse_manager_with_the_facts(smtp, manager, raise_alert) -> None:
@@ -58,7 +58,7 @@ def test_smtp_down_is_retried_with_backoff_then_falls_back_to_the_inbox(smtp_dow
 
 
 def test_an_undeliverable_notification_without_fallback_stays_visible_as_failed(smtp_down, raise_alert, db) -> None:
-    Recipient.objects.create(name="mail only", email="ops@example.com", warehouses=["MATERIAL"])
+    Recipient.objects.create(name="mail only", email="ops@example.com", warehouses=["MATERIAL"], **AT_ONCE)
     raise_alert("MATERIAL", count=3)
     with override_settings(CM_NOTIFY_MAX_ATTEMPTS=1):
         sender.send_due(now=T0)
@@ -68,7 +68,9 @@ def test_an_undeliverable_notification_without_fallback_stays_visible_as_failed(
 
 def test_an_apprise_webhook_receives_the_notification(webhook, raise_alert, db) -> None:
     port = webhook.server_address[1]
-    Recipient.objects.create(name="team chat", apprise_url=f"json://127.0.0.1:{port}/hook", warehouses=["ZBOZI"])
+    Recipient.objects.create(
+        name="team chat", apprise_url=f"json://127.0.0.1:{port}/hook", warehouses=["ZBOZI"], **AT_ONCE
+    )
     raise_alert("ZBOZI", count=7)
 
     assert sender.send_due(now=T0) == 1
@@ -83,7 +85,9 @@ def test_an_apprise_webhook_receives_the_notification(webhook, raise_alert, db) 
 def test_a_refused_apprise_endpoint_is_retried(raise_alert, db) -> None:
     from compliance_monitor.notifications.tests.conftest import free_port
 
-    Recipient.objects.create(name="dead hook", apprise_url=f"json://127.0.0.1:{free_port()}/x", warehouses=["ZBOZI"])
+    Recipient.objects.create(
+        name="dead hook", apprise_url=f"json://127.0.0.1:{free_port()}/x", warehouses=["ZBOZI"], **AT_ONCE
+    )
     raise_alert("ZBOZI", count=2)
     sender.send_due(now=T0)
     delivery = Delivery.objects.get()

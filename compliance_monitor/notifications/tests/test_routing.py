@@ -7,13 +7,13 @@ from compliance_monitor.alerts.escalation import escalate_due
 from compliance_monitor.alerts.models import Alert, AlertType, EventKind
 from compliance_monitor.notifications import outbox
 from compliance_monitor.notifications.models import Delivery, DeliveryStatus, MaintenanceWindow, Recipient
-from compliance_monitor.notifications.tests.conftest import T0
+from compliance_monitor.notifications.tests.conftest import AT_ONCE, T0
 
 
 def recipients(**flags: object) -> None:
-    Recipient.objects.create(name="material manager", email="m@example.com", warehouses=["MATERIAL"])
-    Recipient.objects.create(name="admin", email="admin@example.com", is_administrator=True)
-    Recipient.objects.create(name="boss", email="boss@example.com", is_escalation_contact=True)
+    Recipient.objects.create(name="material manager", email="m@example.com", warehouses=["MATERIAL"], **AT_ONCE)
+    Recipient.objects.create(name="admin", email="admin@example.com", is_administrator=True, **AT_ONCE)
+    Recipient.objects.create(name="boss", email="boss@example.com", is_escalation_contact=True, **AT_ONCE)
 
 
 def addressed() -> list[str]:
@@ -129,6 +129,8 @@ def test_a_maintenance_window_on_a_job_mutes_its_failure_alerts(job, run, db) ->
 
 def test_a_failing_recipient_lookup_falls_back_to_the_administrators(raise_alert, db) -> None:
     recipients()
-    Recipient.objects.create(name="broken", email="x@example.com", warehouses=5)  # not a list: the lookup fails
+    Recipient.objects.create(
+        name="broken", email="x@example.com", warehouses=5, **AT_ONCE
+    )  # not a list: the lookup fails
     raise_alert("MATERIAL", count=3)
     assert addressed() == ["admin"]

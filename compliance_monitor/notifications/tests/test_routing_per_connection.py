@@ -10,6 +10,7 @@ from compliance_monitor.alerts.models import Alert, AlertType
 from compliance_monitor.erp.models import Connection
 from compliance_monitor.notifications import outbox
 from compliance_monitor.notifications.models import MaintenanceWindow, Recipient
+from compliance_monitor.notifications.tests.conftest import AT_ONCE
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -34,8 +35,10 @@ def zbozi_alert(connection: str) -> Alert:
 
 def test_the_manager_of_zbozi_in_one_company_is_not_told_about_zbozi_in_another() -> None:
     a, _ = company("a"), company("b")
-    petra = Recipient.objects.create(name="Petra", email="petra@a.example", connection=a, warehouses=["ZBOZI"])
-    boss = Recipient.objects.create(name="Boss", email="boss@example.com", is_administrator=True)
+    petra = Recipient.objects.create(
+        name="Petra", email="petra@a.example", connection=a, warehouses=["ZBOZI"], **AT_ONCE
+    )
+    boss = Recipient.objects.create(name="Boss", email="boss@example.com", is_administrator=True, **AT_ONCE)
 
     assert outbox.recipients_for(zbozi_alert("a"), "raised") == [petra]
     assert outbox.recipients_for(zbozi_alert("b"), "raised") == [boss], "nobody manages b's ZBOZI: administrators"
@@ -43,7 +46,9 @@ def test_the_manager_of_zbozi_in_one_company_is_not_told_about_zbozi_in_another(
 
 def test_a_manager_of_no_connection_manages_that_code_in_every_company() -> None:
     company("a"), company("b")
-    everywhere = Recipient.objects.create(name="Group stores", email="stores@example.com", warehouses=["ZBOZI"])
+    everywhere = Recipient.objects.create(
+        name="Group stores", email="stores@example.com", warehouses=["ZBOZI"], **AT_ONCE
+    )
 
     assert outbox.recipients_for(zbozi_alert("a"), "raised") == [everywhere]
     assert outbox.recipients_for(zbozi_alert("b"), "raised") == [everywhere]
@@ -64,9 +69,11 @@ def test_a_checks_owners_hear_about_its_alerts_besides_the_warehouses_manager() 
     from compliance_monitor.checks.tests.test_definition import NEGATIVE
 
     a = company("a")
-    petra = Recipient.objects.create(name="Petra", email="petra@a.example", connection=a, warehouses=["ZBOZI"])
-    controller = Recipient.objects.create(name="Controller", email="Controller@Example.com")
-    Recipient.objects.create(name="Other", email="other@example.com")
+    petra = Recipient.objects.create(
+        name="Petra", email="petra@a.example", connection=a, warehouses=["ZBOZI"], **AT_ONCE
+    )
+    controller = Recipient.objects.create(name="Controller", email="Controller@Example.com", **AT_ONCE)
+    Recipient.objects.create(name="Other", email="other@example.com", **AT_ONCE)
     with_owners = {**NEGATIVE, "owners": ["controller@example.com", "nobody@example.com"]}
     definitions.store(definitions.parse(with_owners, None), now=T0)
     alert = zbozi_alert("a")

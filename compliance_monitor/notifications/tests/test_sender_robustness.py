@@ -14,6 +14,7 @@ from compliance_monitor.alerts.models import Alert
 from compliance_monitor.alerts.tests.conftest import T0, outcome
 from compliance_monitor.notifications import sender, transports
 from compliance_monitor.notifications.models import Channel, Delivery, DeliveryStatus, InboxMessage, Recipient
+from compliance_monitor.notifications.tests.conftest import AT_ONCE
 
 
 class AcceptingTransport:
@@ -32,8 +33,8 @@ def two_deliveries(run, db) -> Callable[[], tuple[Delivery, Delivery]]:
 
     def make() -> tuple[Delivery, Delivery]:
         user = get_user_model().objects.create_user("zora", "zora@example.com", "pw")
-        Recipient.objects.create(name="hook", apprise_url="json://127.0.0.1:9/hook", warehouses=["ZBOZI"])
-        Recipient.objects.create(name="Zora", user=user, warehouses=["ZBOZI"])
+        Recipient.objects.create(name="hook", apprise_url="json://127.0.0.1:9/hook", warehouses=["ZBOZI"], **AT_ONCE)
+        Recipient.objects.create(name="Zora", user=user, warehouses=["ZBOZI"], **AT_ONCE)
         run(0, outcome("ZBOZI", "P001", "P002"))
         Delivery.objects.filter(channel=Channel.APPRISE).update(next_attempt_at=T0 - timedelta(seconds=1))
         return Delivery.objects.get(channel=Channel.APPRISE), Delivery.objects.get(channel=Channel.IN_APP)

@@ -18,7 +18,7 @@ from compliance_monitor.alerts.tests.conftest import outcome
 from compliance_monitor.jobs.models import Execution
 from compliance_monitor.notifications import sender
 from compliance_monitor.notifications.models import Delivery, DeliveryStatus, InboxMessage, Recipient
-from compliance_monitor.notifications.tests.conftest import T0, Inbox, free_port
+from compliance_monitor.notifications.tests.conftest import AT_ONCE, T0, Inbox, free_port
 
 EARLY, LATE = ["MATERIAL", "ZBOZI", "POLOTOVARY"], ["EXPEDICE", "VYROBKY"]
 
@@ -36,11 +36,11 @@ def test_an_smtp_outage_ends_with_every_notification_delivered_once_on_its_chann
     run: Callable[..., Execution],
 ) -> None:
     user = get_user_model().objects.create_user("marta", "marta@example.com", "pw")
-    Recipient.objects.create(name="store", email="marta@example.com", user=user, warehouses=EARLY + LATE)
+    Recipient.objects.create(name="store", email="marta@example.com", user=user, warehouses=EARLY + LATE, **AT_ONCE)
     dead_chat = f"json://127.0.0.1:{free_port()}/hook"
     lead = get_user_model().objects.create_user("tomas", "tomas@example.com", "pw")  # e-mail's fallback: the inbox
     Recipient.objects.create(
-        name="lead", apprise_url=dead_chat, email="tomas@example.com", user=lead, warehouses=EARLY + LATE
+        name="lead", apprise_url=dead_chat, email="tomas@example.com", user=lead, warehouses=EARLY + LATE, **AT_ONCE
     )
     inbox, port = Inbox(), free_port()
     with override_settings(
