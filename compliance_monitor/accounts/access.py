@@ -162,14 +162,18 @@ def managed_scope(managed: frozenset[ManagedWarehouse]) -> Q:
 
 def visible_alerts(user: Any) -> QuerySet[Alert]:
     """Every alert for a role, a manager's warehouses' alerts otherwise — in the user's connections only."""
-    if (role_of(user) or 0) >= Role.VIEWER:
-        alerts = Alert.objects.all()
-    else:
+    return visible_in_warehouses(user, Alert.objects.all())
+
+
+def visible_in_warehouses(user: Any, rows: QuerySet[M]) -> QuerySet[M]:
+    """``rows`` (with ``connection`` and ``warehouse`` columns: alerts, accepted exceptions) a user may see: all
+    of their connections' for a role, their warehouses' for a manager."""
+    if (role_of(user) or 0) < Role.VIEWER:
         managed = managed_warehouses(user)
         if not managed:
             require(user, Role.VIEWER)  # raises, naming the role needed
-        alerts = Alert.objects.filter(managed_scope(managed))
-    return within(user, alerts, "connection")
+        rows = rows.filter(managed_scope(managed))
+    return within(user, rows, "connection")
 
 
 def may_act_on(user: Any, alert: Alert) -> bool:
@@ -192,14 +196,20 @@ def actionable(user: Any) -> Callable[[Alert], bool]:
 
 def alert_actor(user: Any, alert: Alert) -> str:
     """Operators act on any alert of their connections; a warehouse's manager on that warehouse's alerts."""
-    if not may_see_connection(user, alert.connection):
-        raise Http404("no such alert")  # another company's: not revealed
-    if manages(managed_warehouses(user), alert.connection, alert.warehouse):
+    return scope_actor(user, alert.connection, alert.warehouse, missing="no such alert")
+
+
+def scope_actor(user: Any, connection: str, warehouse: str, *, missing: str) -> str:
+    """Who acts on one warehouse of one company (its alert, an exception there): an operator of that company, or
+    the warehouse's manager. Another company's is ``missing`` (a 404: not revealed)."""
+    if not may_see_connection(user, connection):
+        raise Http404(missing)
+    if manages(managed_warehouses(user), connection, warehouse):
         return str(user.get_username())
     try:
         return actor(user, Role.OPERATOR)
     except PermissionDenied as exc:
-        where = f"{alert.warehouse} ({alert.connection})" if alert.connection else alert.warehouse
+        where = f"{warehouse} ({connection})" if connection else warehouse
         raise PermissionDenied(f"{exc}, or to manage warehouse {where or '-'}") from None
 
 

@@ -66,6 +66,7 @@ class CheckOutcome:
     version: int | None = None  # the check definition's version that ran; None for built-in checks
     title: str = ""  # the definition's title (alerts say it)
     thresholds: tuple[int, int, int] | None = None  # severity above these counts: critical, high, medium
+    accepted: tuple[dict[str, Any], ...] = ()  # violations an accepted exception set aside (checks/exceptions.py)
 
     @property
     def status(self) -> OutcomeStatus:

@@ -54,6 +54,9 @@ class CheckResult(models.Model):
     thresholds = models.JSONField(
         null=True, blank=True, help_text="Severity thresholds [critical, high, medium] it ran with; blank: default."
     )
+    accepted = models.JSONField(
+        default=list, blank=True, help_text="Violations an accepted exception set aside: listed here, not counted."
+    )
 
     class Meta:
         ordering = ["check_name", "warehouse"]
@@ -188,3 +191,30 @@ class CheckDefinitionVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+class AcceptedException(models.Model):
+    """An operator's word that one violation is legitimate until a date — a product kept in another store for a
+    season. While it stands, that violation (connection + check + scope + identity) is listed on the run and the
+    alert as accepted and counts toward neither; from ``expires_at`` on (or once revoked) it counts again."""
+
+    connection = models.CharField(max_length=64, help_text="The ERP connection, by name.")
+    check_name = models.CharField(max_length=100)
+    warehouse = models.CharField(max_length=64, help_text="The scope (a warehouse for the original reports).")
+    identity = models.CharField(max_length=100, help_text="What makes the violation one: e.g. the product code.")
+    reason = models.TextField()
+    expires_at = models.DateTimeField()
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    revoked_by = models.CharField(max_length=150, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["expires_at"], name="accepted_exception_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.connection}/{self.check_name}/{self.warehouse}/{self.identity}"
+
+    def stands_at(self, at: Any) -> bool:
+        return self.created_at <= at < self.expires_at and (self.revoked_at is None or at < self.revoked_at)

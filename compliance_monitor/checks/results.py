@@ -39,13 +39,14 @@ def store_outcomes(execution: Execution, outcomes: Iterable[CheckOutcome], *, cu
             message=outcome.message,
             error=outcome.error,
             compared_with=previous,
-            fixed=_fixed(previous, {v.product_code for v in outcome.violations}),
+            fixed=_fixed(previous, _still_there(outcome)),
             rows_read=None if outcome.error else outcome.rows_read,
             is_current=current,
             volume_note=volume.assess(outcome) if compare else "",
             check_version=outcome.version,
             check_title=outcome.title[:200],
             thresholds=list(outcome.thresholds) if outcome.thresholds else None,
+            accepted=list(outcome.accepted),
         )
         Violation.objects.bulk_create(
             (_violation(result, v, _change(v.product_code, seen_before, compare)) for v in outcome.violations),
@@ -80,6 +81,11 @@ def _change(code: str, seen_before: set[str], compared: bool) -> str:
     if not compared:
         return ""
     return Change.PERSISTING if code in seen_before else Change.NEW
+
+
+def _still_there(outcome: CheckOutcome) -> set[str]:
+    """What the read found, counted or accepted: an accepted violation is not a fixed one."""
+    return {v.product_code for v in outcome.violations} | {a["product_code"] for a in outcome.accepted}
 
 
 def _fixed(previous: CheckResult | None, current: set[str]) -> list[dict[str, Any]]:

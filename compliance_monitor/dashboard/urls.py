@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from compliance_monitor.dashboard.views import alerts, audit, checks, inbox, jobs, overview, rules, runs
+from compliance_monitor.dashboard.views import alerts, audit, checks, exceptions, inbox, jobs, overview, rules, runs
 from compliance_monitor.dashboard.views import connections as connection_views
 from compliance_monitor.dashboard.views import feeds as feed_views
 
@@ -28,6 +28,10 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge", alerts.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/resolve", alerts.alert_resolve, name="alert_resolve"),
     path("alerts/<int:alert_id>/accept-volume", alerts.alert_accept_volume, name="alert_accept_volume"),
+    path("alerts/<int:alert_id>/exceptions", exceptions.accept, name="alert_accept_exception"),
+    path(
+        "alerts/<int:alert_id>/exceptions/<int:exception_id>/revoke", exceptions.revoke, name="alert_revoke_exception"
+    ),
     path("notifications/", inbox.inbox, name="inbox"),
     path("notifications/unread", inbox.unread_badge, name="unread"),
     path("notifications/read-all", inbox.mark_all_read, name="inbox_read_all"),

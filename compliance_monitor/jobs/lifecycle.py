@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from compliance_monitor.checks import exceptions
 from compliance_monitor.checks.base import CheckOutcome
 from compliance_monitor.checks.results import store_outcomes
 from compliance_monitor.jobs import changes, dispatch, scheduler
@@ -143,7 +144,9 @@ def finish(execution_id: uuid.UUID, result: Result, *, now: datetime, from_statu
 
 
 def _record_result(execution: Execution, result: Result, now: datetime) -> None:
-    outcomes = result.outcomes
+    # Violations an operator accepted are listed, never counted: set aside before anything counts.
+    read_at = execution.started_at or now
+    outcomes = exceptions.set_aside(result.outcomes, connection=execution.job.connection.name, at=read_at)
     execution.status = result.status
     execution.finished_at = now
     if result.status == Status.CANCELLED:  # nothing to review: its alerts are settled the moment it ends

@@ -31,6 +31,7 @@ from compliance_monitor.alerts.models import Alert
 from compliance_monitor.dashboard import forms as dashboard_forms
 from compliance_monitor.dashboard import queries
 from compliance_monitor.dashboard.forms import ResolveForm
+from compliance_monitor.dashboard.views import exceptions as exception_views
 from compliance_monitor.dashboard.views.common import is_htmx, page, paginate, signed_in
 
 ALERTS_PAGE = 50
@@ -97,6 +98,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
         "deliveries": alert.deliveries.select_related("recipient").order_by("created_at", "pk"),
         "resolve_form": ResolveForm(),
         "may_accept_volume": volume.is_volume_alert(alert) and (role_of(request.user) or 0) >= Role.ADMIN,
+        **exception_views.context_for(request, alert),
     }
     return page(request, "dashboard/alert.html", context)
 
