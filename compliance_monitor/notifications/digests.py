@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from compliance_monitor.alerts.models import Alert
 from compliance_monitor.notifications import messages, policy
@@ -85,6 +85,9 @@ def build(plan: Plan, *, now: datetime) -> Digest | None:
             digest = _claim(plan, now)
     except _Taken:
         log.info("digest_built_elsewhere", recipient=plan.recipient.pk, period_end=plan.period_end.isoformat())
+        return None
+    except DatabaseError as exc:  # a deadlock with another sweep, the database gone: the items wait for the next
+        log.error("digest_not_built", recipient=plan.recipient.pk, error_type=type(exc).__name__, error=str(exc)[:200])
         return None
     from compliance_monitor.notifications.tasks import send_after_commit  # tasks import this module
 
