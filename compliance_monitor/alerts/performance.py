@@ -24,7 +24,6 @@ from compliance_monitor.notifications import outbox
 
 log = structlog.get_logger(__name__)
 SEVERITY = {Stage.SLOWER_THAN_USUAL: Severity.MEDIUM, Stage.NEAR_TIMEOUT: Severity.HIGH}
-TIMED = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT)  # an abandoned run's duration says nothing
 
 
 def performance_fingerprint(job: Job) -> str:
@@ -50,9 +49,11 @@ def report_slow(
     with transaction.atomic():
         facts = _facts(execution.job, stage, elapsed, limits, running=True)
         changes = raise_or_update(fingerprint, SEVERITY[stage], facts, execution, now)
-        for change in changes:
-            if change.notify:  # the deliveries commit with the alert change (outbox)
+        for change in changes:  # the deliveries (and digest items) commit with the alert change (outbox)
+            if change.notify:
                 outbox.enqueue(change.alert, change.kind, now=now)
+            else:  # seen again while slow: told in digests only, as a run's review does
+                outbox.note(change.alert, change.kind, now=now)
     for change in changes:
         log.info(
             "alert_changed",
@@ -67,7 +68,7 @@ def report_slow(
 
 def review(execution: Execution, now: datetime) -> list[Change]:
     """At a final run's review (in its transaction): a normal finish resolves, a slow one unreported raises."""
-    if execution.status not in TIMED or execution.is_partial or execution.started_at is None:
+    if execution.status not in durations.TIMED or execution.is_partial or execution.started_at is None:
         return []
     if execution.duration_seconds is None:
         return []
@@ -100,12 +101,4 @@ def _facts(job: Job, stage: Stage, elapsed: float, limits: Limits, *, running: b
 
 def _message(elapsed: float, limits: Limits, *, running: bool) -> str:
     took = f"{'Running for' if running else 'Took'} {duration_text(elapsed)}"
-    if limits.p95_seconds is None:
-        usual = f"no usual duration yet (fewer than {durations.MIN_HISTORY} successful runs)"
-    else:
-        usual = f"usually done within {duration_text(limits.p95_seconds)} (p95 of its last {limits.usual_runs} runs)"
-    slow = f"slow after {duration_text(limits.first)}" if limits.first is not None else "no slow limit"
-    return (
-        f"{took}; {usual}, {slow}; its timeout is {duration_text(limits.timeout_seconds)}. "
-        "Resolves when a run of the job finishes normally again."
-    )
+    return f"{took}; {limits.describe()}. Resolves when a run of the job finishes normally again."

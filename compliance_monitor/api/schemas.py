@@ -20,6 +20,13 @@ class ErrorOut(Schema):
     detail: Any = Field(..., description="What went wrong: a message, or a list of {loc, msg} per field.")
 
 
+# The duration-anomaly thresholds (jobs/durations.py), described once for the create and the patch bodies.
+SLOW_FACTOR = "A running run is slow past this many times the p95 of its last 30 successful runs; 0: off."
+SLOW_MARGIN = "… and only once it has run this many seconds longer than that p95."
+SLOW_TIMEOUT = "A running run is slow past this percentage of its timeout; 0: off."
+SHORT_RUN = "A successful run under this percentage of the median duration that read at most half the rows is flagged."
+
+
 class JobOut(Schema):
     name: str
     description: str
@@ -39,6 +46,10 @@ class JobOut(Schema):
     retry_backoff_seconds: int
     auto_disable_on_failures: bool
     max_consecutive_failures: int
+    slow_run_factor: float
+    slow_run_margin_seconds: int
+    slow_run_timeout_percent: int
+    short_run_percent: int
     next_run_at: datetime | None
     last_run_at: datetime | None
     last_status: str
@@ -71,6 +82,10 @@ class JobIn(Body):
     retry_backoff_seconds: int = Field(60, ge=0, le=24 * 3600)
     auto_disable_on_failures: bool = True
     max_consecutive_failures: int = Field(5, ge=1, le=1000)
+    slow_run_factor: float = Field(2.0, ge=0, le=100, description=SLOW_FACTOR)
+    slow_run_margin_seconds: int = Field(300, ge=0, le=24 * 3600, description=SLOW_MARGIN)
+    slow_run_timeout_percent: int = Field(80, ge=0, le=99, description=SLOW_TIMEOUT)
+    short_run_percent: int = Field(10, ge=0, le=100, description=SHORT_RUN)
     enabled: bool = True
 
 
@@ -90,6 +105,10 @@ class JobPatch(Body):
     retry_backoff_seconds: int | None = Field(None, ge=0, le=24 * 3600)
     auto_disable_on_failures: bool | None = None
     max_consecutive_failures: int | None = Field(None, ge=1, le=1000)
+    slow_run_factor: float | None = Field(None, ge=0, le=100, description=SLOW_FACTOR)
+    slow_run_margin_seconds: int | None = Field(None, ge=0, le=24 * 3600, description=SLOW_MARGIN)
+    slow_run_timeout_percent: int | None = Field(None, ge=0, le=99, description=SLOW_TIMEOUT)
+    short_run_percent: int | None = Field(None, ge=0, le=100, description=SHORT_RUN)
 
 
 class DisableIn(Body):

@@ -5,9 +5,14 @@ Every chart also comes with its numbers in text (a title or a table), so colour 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
 
+from compliance_monitor.jobs.anomalies import SHORT, SLOW, Anomaly
+from compliance_monitor.jobs.durations import duration_text
 from compliance_monitor.jobs.stats import DailyTrend
 
 
@@ -49,6 +54,15 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Marker:
+    """A day with duration anomalies: a sign above its bar (in the top margin), its words in the title."""
+
+    x: float
+    y: float
+    title: str
+
+
+@dataclass(frozen=True)
 class DailyChart:
     bars: list[Bar]
     p50_points: str
@@ -56,6 +70,7 @@ class DailyChart:
     max_runs: int  # the busiest day's runs: the left axis
     max_seconds: float  # the slowest day's p95: the right axis
     ticks: list[tuple[float, str]]  # x and day label, every few days
+    markers: list[Marker] = field(default_factory=list)  # days with slow or suspiciously short runs
     width: int = WIDTH
     height: int = HEIGHT
     plot_top: int = TOP
@@ -64,14 +79,29 @@ class DailyChart:
     plot_right: int = WIDTH - RIGHT
 
 
-def daily_chart(days: Sequence[DailyTrend]) -> DailyChart:
-    """Stacked bars of runs per day (succeeded / failed / other) and p50 and p95 duration lines."""
+seconds_text = duration_text  # 3.2 s, 4 min 5 s, 1 h 2 min — or an en dash for none
+
+AnomalyCounts = Mapping[date, Counter[str]]  # per day: how many runs of each anomaly kind
+
+
+def anomaly_counts(anomalies: Iterable[Anomaly], tz: ZoneInfo) -> dict[date, Counter[str]]:
+    counts: dict[date, Counter[str]] = {}
+    for anomaly in anomalies:
+        counts.setdefault(anomaly.started_at.astimezone(tz).date(), Counter())[anomaly.kind] += 1
+    return counts
+
+
+def daily_chart(days: Sequence[DailyTrend], anomalies: AnomalyCounts | None = None) -> DailyChart:
+    """Stacked bars of runs per day (succeeded / failed / other) and p50 and p95 duration lines; a marker above
+    each day with slow or suspiciously short runs."""
     max_runs = max((d.count for d in days), default=0)
     max_seconds = max((d.p95_duration_seconds or 0 for d in days), default=0) or 1.0
     slot = (WIDTH - LEFT - RIGHT) / max(len(days), 1)
     bars = [_bar(i, day, slot, max_runs or 1) for i, day in enumerate(days)]
     every = max(1, len(days) // 8)
     ticks = [(LEFT + i * slot + slot / 2, f"{d.day:%d.%m.}") for i, d in enumerate(days) if i % every == 0]
+    counts = anomalies or {}
+    markers = [_marker(bar, day, counts[day.day]) for bar, day in zip(bars, days, strict=True) if day.day in counts]
     return DailyChart(
         bars,
         _line(days, slot, max_seconds, "p50_duration_seconds"),
@@ -79,7 +109,16 @@ def daily_chart(days: Sequence[DailyTrend]) -> DailyChart:
         max_runs,
         max_seconds,
         ticks,
+        markers,
     )
+
+
+def _marker(bar: Bar, day: DailyTrend, counts: Counter[str]) -> Marker:
+    slow, short = counts[SLOW], counts[SHORT]
+    parts = [f"{slow} slow run{'s' if slow != 1 else ''}"] if slow else []
+    parts += [f"{short} suspiciously short run{'s' if short != 1 else ''}"] if short else []
+    # In the margin above the plot, over the day's bar: no bar reaches that high.
+    return Marker(bar.x + bar.width / 2, TOP - 1.0, f"{day.day:%Y-%m-%d}: {', '.join(parts)}")
 
 
 def _bar(index: int, day: DailyTrend, slot: float, max_runs: int) -> Bar:
@@ -105,18 +144,3 @@ def _line(days: Sequence[DailyTrend], slot: float, max_seconds: float, attribute
             y = BOTTOM - value / max_seconds * (BOTTOM - TOP)
             points.append(f"{LEFT + i * slot + slot / 2:.1f},{y:.1f}")
     return " ".join(points)
-
-
-def seconds_text(seconds: float | None) -> str:
-    """3.2 s, 4 min 5 s, 1 h 2 min — or an en dash for none."""
-    if seconds is None:
-        return "–"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"

@@ -37,6 +37,22 @@ class JobForm(forms.Form):
     retry_backoff_seconds = forms.IntegerField(min_value=0, label="Retry backoff (seconds)")
     auto_disable_on_failures = forms.BooleanField(required=False, label="Auto-disable after repeated failures")
     max_consecutive_failures = forms.IntegerField(min_value=1, label="… after this many failures in a row")
+    slow_run_factor = forms.FloatField(
+        min_value=0,
+        max_value=100,
+        label="Slow past × the usual p95",
+        help_text="Of its last 30 successful runs; 0: off.",
+    )
+    slow_run_margin_seconds = forms.IntegerField(min_value=0, max_value=24 * 3600, label="… and past p95 + (seconds)")
+    slow_run_timeout_percent = forms.IntegerField(
+        min_value=0, max_value=99, label="Slow past % of the timeout", help_text="0: off."
+    )
+    short_run_percent = forms.IntegerField(
+        min_value=0,
+        max_value=100,
+        label="Suspiciously short under % of the median",
+        help_text="When it also read at most half the usual rows; 0: off.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -21,6 +21,7 @@ from compliance_monitor.alerts.models import Alert, Severity, State
 from compliance_monitor.alerts.tasks import REVIEW_WINDOW
 from compliance_monitor.checks.models import CheckResult, Violation
 from compliance_monitor.erp.models import Catalog, Connection
+from compliance_monitor.jobs import durations
 from compliance_monitor.jobs.models import FAILURE_STATUSES, LIVE_STATUSES, Execution, Job
 
 TREND_RUNS = 20  # runs in an overview line's duration trend
@@ -124,6 +125,8 @@ class RunPage:
     alerts: list[run_alerts.RunAlert]
     reviewed: bool  # final and its alerts settled: nothing on the page changes any more
     polls: bool  # live, or final with its review still to come
+    slow: durations.SlowRun | None = None  # past one of its duration limits (running, or finished so)
+    short: durations.ShortRun | None = None  # suspiciously short: far quicker than usual, far fewer rows
 
 
 def run_page(execution: Execution, *, now: datetime) -> RunPage:
@@ -138,13 +141,15 @@ def run_page(execution: Execution, *, now: datetime) -> RunPage:
     for result in results:
         result.fixed_shown = result.fixed[:VIOLATIONS_SHOWN]  # type: ignore[attr-defined]
         result.fixed_count = len(result.fixed)  # type: ignore[attr-defined]
+    slow = durations.slow_run(execution, now=now)
     if not execution.is_final:
-        return RunPage(results, [], reviewed=False, polls=True)
+        return RunPage(results, [], reviewed=False, polls=True, slow=slow)
+    short = durations.short_run(execution)
     if execution.alerts_reviewed_at is not None:
-        return RunPage(results, run_alerts.of_run(execution.pk), reviewed=True, polls=False)
+        return RunPage(results, run_alerts.of_run(execution.pk), reviewed=True, polls=False, slow=slow, short=short)
     # A review comes within seconds, or from the sweep within its window; after that nobody waits for it.
     ended = execution.finished_at or execution.queued_at
-    return RunPage(results, [], reviewed=False, polls=now - ended < REVIEW_WINDOW)
+    return RunPage(results, [], reviewed=False, polls=now - ended < REVIEW_WINDOW, slow=slow, short=short)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,15 @@ class Limits:
         found = [limit for limit in (self.slow_after, self.near_timeout_after) if limit is not None]
         return min(found) if found else None
 
+    def describe(self) -> str:
+        """ "usually done within 1 min (p95 of its last 30 runs), slow after 6 min; its timeout is 20 min"."""
+        if self.p95_seconds is None:
+            usual = f"no usual duration yet (fewer than {MIN_HISTORY} successful runs)"
+        else:
+            usual = f"usually done within {duration_text(self.p95_seconds)} (p95 of its last {self.usual_runs} runs)"
+        slow = "no slow limit" if self.first is None else f"slow after {duration_text(self.first)}"
+        return f"{usual}, {slow}; its timeout is {duration_text(self.timeout_seconds)}"
+
 
 def limits_from(job: Job, durations: Sequence[float]) -> Limits:
     """The limits of a run of ``job`` whose usual runs took ``durations`` seconds (any order)."""
@@ -95,6 +104,35 @@ def full_successes(runs: QuerySet[Execution]) -> QuerySet[Execution]:
     return runs.filter(status=Status.SUCCEEDED, duration_seconds__isnull=False, warehouses=[], checks=[]).exclude(
         trigger=Trigger.CHANGE
     )
+
+
+TIMED = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT)  # an abandoned run's duration says nothing
+
+
+@dataclass(frozen=True)
+class SlowRun:
+    """A run past one of its limits: still running, or finished so."""
+
+    seconds: float
+    limits: Limits
+    running: bool
+
+    @property
+    def text(self) -> str:
+        took = f"running for {duration_text(self.seconds)}" if self.running else f"took {duration_text(self.seconds)}"
+        return f"slower than usual: {took}; {self.limits.describe()}"
+
+
+def slow_run(execution: Execution, *, now: datetime) -> SlowRun | None:
+    """The run page's note: a running run past one of its limits, or a finished one that took longer."""
+    if execution.started_at is None:
+        return None
+    running = execution.status == Status.RUNNING
+    seconds = execution.elapsed(now).total_seconds() if running else execution.duration_seconds
+    if seconds is None or not (running or execution.status in TIMED):
+        return None
+    found = limits(execution.job, before=execution.started_at)
+    return SlowRun(seconds, found, running) if found.stage(seconds) else None
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ message or a killed worker is found and recovered from here (see ``reaper.py``).
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.timezone import now as utcnow
@@ -78,6 +80,11 @@ def is_healthy(enabled: bool, consecutive_failures: int, rate: float) -> bool:
     return enabled and consecutive_failures == 0 and rate < HEALTHY_FAILURE_RATE
 
 
+def validate_finite(value: float) -> None:
+    if not math.isfinite(value):
+        raise ValidationError("must be a finite number")
+
+
 def default_timezone() -> str:
     from django.conf import settings
 
@@ -120,7 +127,7 @@ class Job(models.Model):
     # Duration anomalies (jobs/durations.py): "usual" is the p95 / median of the last 30 successful runs.
     slow_run_factor = models.FloatField(
         default=2.0,
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        validators=[validate_finite, MinValueValidator(0), MaxValueValidator(100)],
         help_text="A running run is slow past this many times its usual p95 duration (and past the margin below); "
         "0: never compared with its history.",
     )

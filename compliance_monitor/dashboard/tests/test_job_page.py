@@ -23,6 +23,10 @@ def edit_data(job: Job, **changes: object) -> dict[str, object]:
         "retry_backoff_seconds": job.retry_backoff_seconds,
         "auto_disable_on_failures": "on" if job.auto_disable_on_failures else "",
         "max_consecutive_failures": job.max_consecutive_failures,
+        "slow_run_factor": job.slow_run_factor,
+        "slow_run_margin_seconds": job.slow_run_margin_seconds,
+        "slow_run_timeout_percent": job.slow_run_timeout_percent,
+        "short_run_percent": job.short_run_percent,
     }
     return {**data, **changes}
 

@@ -4,6 +4,7 @@ new-job page (admin). A user limited to some companies reaches only their jobs (
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -26,12 +27,13 @@ from compliance_monitor.dashboard.views.common import needs, page, paginate
 from compliance_monitor.erp import catalog
 from compliance_monitor.erp.connections import implied_connection
 from compliance_monitor.erp.models import Connection
-from compliance_monitor.jobs import conflict_cache, cron, services, stats
+from compliance_monitor.jobs import anomalies, conflict_cache, cron, services, stats
 from compliance_monitor.jobs.models import JOB_SETTINGS, Job
 
 HISTORY_PAGE = 25
 STATISTICS_DAYS = (7, 30, 90)
 PREVIEW_RUNS = 5
+ANOMALIES_SHOWN = 10  # slow or suspiciously short runs listed under the chart (all are marked on it)
 
 
 def job_or_404(request: HttpRequest, name: str) -> Job:
@@ -48,6 +50,7 @@ def job_page(request: HttpRequest, job: Job, *, status: int = 200, **forms_: for
     now = timezone.now()
     days = _days(request)
     statistics = stats.statistics(job, now=now, days=days)
+    found = anomalies.of_period(job, start=statistics.period_start, now=now)
     filters = HistoryFilters(request.GET)
     context = {
         "job": job,
@@ -56,7 +59,9 @@ def job_page(request: HttpRequest, job: Job, *, status: int = 200, **forms_: for
         "disable_form": forms_.get("disable_form") or DisableForm(),
         "next_runs": job.next_runs(now, count=PREVIEW_RUNS) if job.enabled else [],
         "statistics": statistics,
-        "chart": charts.daily_chart(statistics.daily),
+        "chart": charts.daily_chart(statistics.daily, charts.anomaly_counts(found, ZoneInfo(job.timezone))),
+        "anomalies": found[::-1][:ANOMALIES_SHOWN],  # newest first
+        "anomaly_count": len(found),
         "days": days,
         "day_choices": STATISTICS_DAYS,
         "filters": filters,

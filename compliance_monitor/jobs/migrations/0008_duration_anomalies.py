@@ -1,6 +1,7 @@
 """Job: per-job duration anomaly thresholds (issue 16). Existing jobs get the defaults: slow past max(2 × p95,
 p95 + 5 min) of their last 30 successful runs or past 80 % of their timeout; short below 10 % of the median."""
 
+import compliance_monitor.jobs.models
 import django.core.validators
 from django.db import migrations, models
 
@@ -20,7 +21,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='job',
             name='slow_run_factor',
-            field=models.FloatField(default=2.0, help_text='A running run is slow past this many times its usual p95 duration (and past the margin below); 0: never compared with its history.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)]),
+            field=models.FloatField(default=2.0, help_text='A running run is slow past this many times its usual p95 duration (and past the margin below); 0: never compared with its history.', validators=[compliance_monitor.jobs.models.validate_finite, django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)]),
         ),
         migrations.AddField(
             model_name='job',

@@ -26,6 +26,10 @@ SETTABLE: dict[str, tuple[str, Callable[[str], Any]]] = {
     "max_retries": ("max_retries", int),
     "retry_backoff": ("retry_backoff_seconds", int),
     "max_consecutive_failures": ("max_consecutive_failures", int),
+    "slow_run_factor": ("slow_run_factor", float),  # the duration-anomaly thresholds (jobs/durations.py)
+    "slow_run_margin": ("slow_run_margin_seconds", int),
+    "slow_run_timeout_percent": ("slow_run_timeout_percent", int),
+    "short_run_percent": ("short_run_percent", int),
     "description": ("description", str),
     "queue": ("queue", str),
     "connection": ("connection", str),  # by name
