@@ -262,7 +262,14 @@ def seed_history(job: Job, *, days: int = 14) -> None:
 def test_screenshots_of_every_page(page: Page, screenshot_dir: Path) -> None:
     """Every page with data in it, at laptop width, and the overview at tablet width (``make screenshots``)."""
     user = make_user("olga", "admin")
-    Recipient.objects.create(name="Olga", email="olga@example.com", user=user, warehouses=["MATERIAL", "ZBOZI"])
+    Recipient.objects.create(  # every alert at once (new recipients get medium and low in an hourly digest)
+        name="Olga",
+        email="olga@example.com",
+        user=user,
+        warehouses=["MATERIAL", "ZBOZI"],
+        medium_policy="immediate",
+        low_policy="immediate",
+    )
     job = compliance_job(
         cron="0 * * * *", description="Hourly check that every warehouse holds only the goods types it may hold"
     )

@@ -89,7 +89,14 @@ def test_kill_9_of_the_runs_worker_mid_run_again_and_again_every_run_is_recovere
         default_parameters={"seconds": 2, "count": 3},
         queue="doomed",
     )
-    Recipient.objects.create(name="ops", email="ops@example.com", connection=job.connection, warehouses=[WAREHOUSE])
+    Recipient.objects.create(  # told at once of its medium alerts (new recipients get medium in an hourly digest)
+        name="ops",
+        email="ops@example.com",
+        connection=job.connection,
+        warehouses=[WAREHOUSE],
+        medium_policy="immediate",
+        low_policy="immediate",
+    )
     beat = start_beat(process_logs)
     victim = start_worker("victim-0", process_logs, queues="doomed", concurrency=1)
     bound = settings.CM_HEARTBEAT_TIMEOUT_SECONDS + settings.CM_SWEEP_SECONDS + 1  # the stated bound, test timings
