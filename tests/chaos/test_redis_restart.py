@@ -110,7 +110,7 @@ def restart_during_a_run(running: Service, redis: Redis) -> None:
 
 RECIPIENT = """
 from compliance_monitor.notifications.models import Recipient
-Recipient.objects.create(name="store", email="store@example.com", warehouses=["DIAG"])
+Recipient.objects.create(name="store", email="store@example.com", warehouses=["DIAG"], medium_policy="immediate")
 """
 GRACE = 3  # CM_REVIEW_GRACE_SECONDS here: the review sweep's period and the review task's head start
 

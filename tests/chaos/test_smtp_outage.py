@@ -36,9 +36,14 @@ from django.contrib.auth import get_user_model
 from compliance_monitor.notifications.models import Recipient
 everywhere = {everywhere!r}
 store = get_user_model().objects.create_user("marta", "marta@example.com", "pw")
-Recipient.objects.create(name="store", email="marta@example.com", user=store, warehouses=everywhere)
+Recipient.objects.create(
+    name="store", email="marta@example.com", user=store, warehouses=everywhere, medium_policy="immediate",
+)
 lead = get_user_model().objects.create_user("tomas", "tomas@example.com", "pw")
-Recipient.objects.create(name="lead", email="tomas@example.com", user=lead, apprise_url={chat!r}, warehouses=everywhere)
+Recipient.objects.create(
+    name="lead", email="tomas@example.com", user=lead, apprise_url={chat!r}, warehouses=everywhere,
+    medium_policy="immediate",
+)
 """
 UNSETTLED = "SELECT count(*) FROM notifications_delivery WHERE status IN ('pending', 'sending')"
 
