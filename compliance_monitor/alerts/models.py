@@ -143,6 +143,7 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated"
     NOTIFIED = "notified"
     MUTED = "muted"  # a maintenance window held its notifications back
+    EXCEPTION_ENDED = "exception_ended"  # products an accepted exception set aside count again
 
 
 class AlertEvent(models.Model):

@@ -13,7 +13,7 @@ from datetime import datetime
 import structlog
 from django.db import IntegrityError, transaction
 
-from compliance_monitor.alerts import performance
+from compliance_monitor.alerts import performance, returned
 from compliance_monitor.alerts.changes import SYSTEM, Change, is_open, raise_or_update, resolve
 from compliance_monitor.alerts.deadman import missed_fingerprint
 from compliance_monitor.alerts.models import AlertType, ExecutionReview, Severity, severity_for
@@ -140,7 +140,8 @@ def _compliance(result: CheckResult, execution: Execution, now: datetime) -> lis
         "violation_details": details,
         "legacy_text": result.message,
     }
-    return raise_or_update(fingerprint, severity, facts, execution, now)
+    changes = raise_or_update(fingerprint, severity, facts, execution, now)
+    return returned.told(changes, returned.returned_codes(result), now)
 
 
 def _title(result: CheckResult) -> str:

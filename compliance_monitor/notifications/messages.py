@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance_monitor.alerts.models import Alert, Severity
+from compliance_monitor.alerts.models import Alert, EventKind, Severity
 from compliance_monitor.erp.models import Connection
 from compliance_monitor.notifications.models import Digest, DigestItem, DigestKind
 
@@ -24,6 +24,8 @@ def render(alert: Alert, reason: str) -> tuple[str, str]:
     subject = f"{prefix}{alert.title}"
     if reason == "escalation":
         subject = f"{prefix}ESCALATED, not acknowledged: {alert.title}"
+    elif reason == EventKind.EXCEPTION_ENDED:
+        subject = f"{prefix}counting again after an accepted exception ended: {alert.title}"
     lines = [
         alert.title,
         "",
@@ -41,9 +43,19 @@ def render(alert: Alert, reason: str) -> tuple[str, str]:
     if offenders:
         more = alert.violation_count - len(offenders)
         lines += ["", "Offenders: " + ", ".join(offenders) + (f" … and {more} more" if more > 0 else "")]
+    if reason == EventKind.EXCEPTION_ENDED:
+        lines += ["", "Counting again (their accepted exception expired or was revoked): " + returned_products(alert)]
     if alert.message:
         lines += ["", alert.message]
     return subject, "\n".join(lines)
+
+
+def returned_products(alert: Alert) -> str:
+    ended = alert.events.filter(kind=EventKind.EXCEPTION_ENDED).order_by("-at", "-pk").first()
+    detail = ended.detail if ended else {}
+    products, count = detail.get("products", []), int(detail.get("count", 0))
+    more = count - len(products)
+    return ", ".join(products) + (f" … and {more} more" if more > 0 else "")
 
 
 # --- digests ------------------------------------------------------------------------------------------------------

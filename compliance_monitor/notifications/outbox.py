@@ -29,6 +29,7 @@ ESCALATION = "escalation"
 DIGEST_KINDS: dict[str, DigestKind] = {  # the alert changes a digest lists, by the reason the outbox is called with
     EventKind.RAISED: DigestKind.RAISED,
     EventKind.SEVERITY_CHANGED: DigestKind.CHANGED,
+    EventKind.EXCEPTION_ENDED: DigestKind.CHANGED,  # accepted products count again
     EventKind.AUTO_RESOLVED: DigestKind.RESOLVED,
     EventKind.RESOLVED: DigestKind.RESOLVED,
 }

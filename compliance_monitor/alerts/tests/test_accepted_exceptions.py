@@ -14,11 +14,13 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from compliance_monitor.alerts.models import Alert, Severity
+from compliance_monitor.alerts.models import Alert, EventKind, Severity
 from compliance_monitor.alerts.tests.conftest import T0, codes, outcome
 from compliance_monitor.checks import exceptions
 from compliance_monitor.checks.models import AcceptedException, CheckResult
 from compliance_monitor.jobs.models import Execution, Job
+from compliance_monitor.notifications.models import Delivery, Recipient
+from compliance_monitor.notifications.tests.conftest import AT_ONCE
 
 CHECK = "warehouse.product_types"
 
@@ -134,3 +136,27 @@ def test_a_bad_exception_is_refused_naming_the_field(job: Job, change: dict[str,
         exceptions.accept(**{**given, **change}, by="marta", now=T0)  # type: ignore[arg-type]
     assert list(refused.value.message_dict) == [field]
     assert not AcceptedException.objects.exists()
+
+
+def test_at_expiry_a_product_still_there_counts_again_and_the_alert_tells_its_recipients_once(
+    job: Job, run: Callable[..., Execution]
+) -> None:
+    """Shown failing with ``returned.told`` returning ``changes`` unchanged (no notification: the count rose from
+    1 to 2, still medium, which alone notifies nobody) and with ``returned_codes`` reading the current result's
+    accepted list instead of the previous one's (nothing returns)."""
+    Recipient.objects.create(name="store", email="marta@example.com", warehouses=["ZBOZI"], **AT_ONCE)
+    accept(job, "P001", days=1)
+    run(1, outcome("ZBOZI", "P000", "P001"))
+    alert = Alert.objects.get()
+    raised = Delivery.objects.filter(alert=alert).count()
+
+    run(25, outcome("ZBOZI", "P000", "P001"))  # expired: P001 counts again
+    run(26, outcome("ZBOZI", "P000", "P001"))  # and stays counted: nothing new to say
+
+    told = Delivery.objects.filter(alert=alert, reason=EventKind.EXCEPTION_ENDED)
+    assert (raised, told.count()) == (1, 1)
+    assert "Counting again (their accepted exception expired or was revoked): P001" in told.get().body
+    ended = alert.events.get(kind=EventKind.EXCEPTION_ENDED)
+    assert ended.detail == {"products": ["P001"], "count": 1}
+    alert.refresh_from_db()
+    assert (alert.violation_count, alert.state) == (2, "open")
