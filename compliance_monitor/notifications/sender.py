@@ -46,10 +46,13 @@ def _send(delivery_id: int, now: datetime) -> DeliveryStatus | None:
     delivery = Delivery.objects.select_related("recipient", "alert", "digest").get(pk=delivery_id)
     try:
         TRANSPORTS[delivery.channel].send(delivery)
-        _sent(delivery, now)
     except TransportError as exc:
         return _failed(delivery, exc, now)
     except Exception as exc:  # noqa: BLE001 — a bug, a template or database error: recorded and retried, never stuck
+        return _failed(delivery, _unexpected(delivery, exc), now)
+    try:
+        _sent(delivery, now)
+    except Exception as exc:  # noqa: BLE001 — not even "sent" could be written: retried (it may arrive twice)
         return _failed(delivery, _unexpected(delivery, exc), now)
     return DeliveryStatus.SENT
 
@@ -73,12 +76,18 @@ def _unexpected(delivery: Delivery, exc: Exception) -> TransportError:
 
 
 def _sent(delivery: Delivery, now: datetime) -> None:
-    with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENT, sent_at=now, last_error="")
-        alert_ids = digests.alerts_of(delivery.digest) if delivery.digest else [delivery.alert_id or 0]
-        for alert_id in alert_ids:  # a digest: each of its alerts' history says it was told in it
-            _notified(alert_id, delivery, now)
+    """Once the transport took it, the delivery is recorded sent at once — one UPDATE, holding no lock — and nothing
+    may make it pending again (that would send it twice). Then each alert's history, one short transaction each:
+    a failure there (a deadlock with a review locking the same alerts) is logged, never a resend."""
+    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENT, sent_at=now, last_error="")
     log.info("delivery_sent", delivery=delivery.pk, channel=delivery.channel, alert=delivery.alert_id)
+    alert_ids = digests.alerts_of(delivery.digest) if delivery.digest else [delivery.alert_id or 0]
+    for alert_id in alert_ids:  # a digest: each of its alerts' history says it was told in it
+        try:
+            with transaction.atomic():
+                _notified(alert_id, delivery, now)
+        except Exception as exc:  # noqa: BLE001 — the history is a record; the message itself went out
+            log.error("delivery_history_not_recorded", delivery=delivery.pk, alert=alert_id, error=str(exc)[:200])
 
 
 def _notified(alert_id: int, delivery: Delivery, now: datetime) -> None:
