@@ -16,7 +16,7 @@ import structlog
 from django.db import transaction
 
 from compliance_monitor.alerts.changes import Change, is_open, raise_or_update, resolve
-from compliance_monitor.alerts.models import AlertType, Severity
+from compliance_monitor.alerts.models import Alert, AlertType, Severity, State
 from compliance_monitor.jobs import durations
 from compliance_monitor.jobs.durations import Limits, Stage, duration_text
 from compliance_monitor.jobs.models import Execution, Job, Status
@@ -76,11 +76,20 @@ def review(execution: Execution, now: datetime) -> list[Change]:
     stage = limits.stage(execution.duration_seconds)
     fingerprint = performance_fingerprint(execution.job)
     if stage is None:
-        return resolve(fingerprint, execution, now) if durations.is_full_success(execution) else []
+        normal = durations.is_full_success(execution) and not _raised_by_a_later_run(fingerprint, execution)
+        return resolve(fingerprint, execution, now) if normal else []
     if is_open(fingerprint):
         return []  # reported while it ran (or by an earlier slow run): it stays open
     facts = _facts(execution.job, stage, execution.duration_seconds, limits, running=False)
     return raise_or_update(fingerprint, SEVERITY[stage], facts, execution, now)
+
+
+def _raised_by_a_later_run(fingerprint: str, execution: Execution) -> bool:
+    """The open alert was last seen by a run that started after this one (a late review, e.g. after a broker
+    outage): that run's slowness is not this one's to resolve."""
+    open_alert = Alert.objects.filter(fingerprint=fingerprint).exclude(state=State.RESOLVED)
+    latest = open_alert.values_list("last_execution__started_at", flat=True).first()
+    return latest is not None and execution.started_at is not None and latest > execution.started_at
 
 
 def _facts(job: Job, stage: Stage, elapsed: float, limits: Limits, *, running: bool) -> dict[str, Any]:

@@ -183,3 +183,18 @@ def test_a_run_that_ended_before_its_report_arrived_raises_nothing(start) -> Non
 
     assert performance.report_slow(execution.pk, durations.Stage.SLOWER_THAN_USUAL, 400, limits, now=T0) == []
     assert not Alert.objects.exists()
+
+
+def test_a_late_review_of_an_earlier_normal_run_leaves_a_later_slow_runs_alert_open(start) -> None:
+    """Run A finishes normally but its review is late (its message lost, the sweep's grace); run B, started after it,
+    is slow and raises the alert; A's review then must not resolve what B raised. Shown failing without
+    ``_raised_by_a_later_run`` in ``performance.review`` (A's review resolves B's alert)."""
+    earlier, _ = start(T0)
+    lifecycle.finish(earlier.pk, Result(Status.SUCCEEDED), now=T0 + timedelta(seconds=70))  # not reviewed yet
+    later, watch = start(T0 + timedelta(hours=1))
+    watch(T0 + timedelta(hours=1, minutes=7))
+    assert open_alert().last_execution_id == later.pk
+
+    raising.process_execution(earlier.pk, now=T0 + timedelta(hours=1, minutes=8))
+
+    assert open_alert().last_execution_id == later.pk
