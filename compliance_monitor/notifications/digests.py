@@ -7,6 +7,8 @@
   items with a conditional ``UPDATE … WHERE digest IS NULL`` checked by its row count in the same transaction —
   two sweeps at once never both build it (the loser rolls back), and an item is in exactly one digest.
 * The digest's deliveries are sent, retried and fall back like every other delivery (``sender.py``).
+* A digest is written in its recipient's language (``policy.language``): ``messages.render_digest`` for the
+  e-mail and chat, ``messages.digest_sections`` for the in-app inbox's messages made when it is delivered.
 * Quiet hours hold a recipient's digest: what comes in meanwhile waits, and the first sweep after them sends one
   digest covering the whole time. A sweep that could not run (workers down) is caught up the same way.
 """
@@ -56,8 +58,17 @@ def record(alert: Alert, recipients: list[Recipient], kind: DigestKind, *, now: 
 def close_due(*, now: datetime) -> list[Digest]:
     """Build every digest whose period ended; safe in several processes at once."""
     waiting = Recipient.objects.filter(digest_items__digest__isnull=True).distinct()
-    plans = [plan for recipient in waiting if (plan := plan_for(recipient, now=now)) is not None]
-    return [digest for plan in plans if (digest := build(plan, now=now)) is not None]
+    return [digest for recipient in waiting if (digest := _close(recipient, now)) is not None]
+
+
+def _close(recipient: Recipient, now: datetime) -> Digest | None:
+    """One recipient's digest, if due; whatever goes wrong with one recipient never holds up the others."""
+    try:
+        plan = plan_for(recipient, now=now)
+        return build(plan, now=now) if plan is not None else None
+    except Exception:
+        log.exception("digest_not_closed", recipient=recipient.pk)
+        return None
 
 
 def plan_for(recipient: Recipient, *, now: datetime) -> Plan | None:

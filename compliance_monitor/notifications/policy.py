@@ -7,16 +7,29 @@ daylight saving time changes and an hourly digest follows the local clock.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import structlog
 from django.conf import settings
 
 from compliance_monitor.alerts.models import Severity
 from compliance_monitor.notifications.models import Cadence, Policy, Recipient
 
+log = structlog.get_logger(__name__)
+
 
 def zone(recipient: Recipient) -> ZoneInfo:
-    return ZoneInfo(recipient.time_zone or settings.TIME_ZONE)
+    """The recipient's time zone; the service's when theirs is unknown here (e.g. gone after a tzdata update)."""
+    try:
+        return ZoneInfo(recipient.time_zone or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("recipient_time_zone_unknown", recipient=recipient.pk, time_zone=recipient.time_zone)
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def language(recipient: Recipient | None) -> str:
+    """The language a recipient's notifications are written in: their own, else the installation's."""
+    return (recipient.language if recipient else "") or settings.LANGUAGE_CODE
 
 
 def policy_for(recipient: Recipient, severity: int) -> Policy:

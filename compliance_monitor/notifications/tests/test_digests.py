@@ -206,3 +206,30 @@ def test_changed_and_resolved_alerts_appear_in_the_digest(smtp, run: Callable[..
     assert "raised 10:00 (medium), changed 10:40 (medium)" in body  # ZBOZI; its rise was mailed, not digested
     assert "raised 10:00 (medium), resolved 10:20 (medium)" in body  # SKLAD01, by the run
     assert "raised 10:00 (medium), resolved 10:50 (medium)" in body  # SKLAD02, by hand
+
+
+def test_a_recipient_whose_digest_cannot_be_built_holds_up_nobody_else(run: Callable[..., Execution]) -> None:
+    """One recipient's broken policy (a time zone gone after a tzdata update falls back to the service's; any other
+    error is logged) never stops the others' digests. Shown failing with ``close_due`` planning every recipient
+    outside ``_close``'s guard (the second recipient's digest is never built)."""
+    marta = manager()
+    Recipient.objects.filter(pk=marta.pk).update(time_zone="Mars/Olympus_Mons")  # stored before tzdata lost it
+    lead = get_user_model().objects.create_user("tomas", "tomas@example.com", "pw")
+    tomas = Recipient.objects.create(name="Tomas", email="tomas@example.com", user=lead, warehouses=["ZBOZI"])
+    run(at(5), outcome("ZBOZI", "P1"))
+
+    def broken(recipient: Recipient, *, now: object) -> object:
+        if recipient.pk == marta.pk:
+            raise RuntimeError("a bug in one recipient's policy")
+        return real(recipient, now=now)
+
+    real = digests.plan_for
+    digests.plan_for = broken  # type: ignore[assignment]
+    try:
+        built = digests.close_due(now=T0 + timedelta(hours=1, seconds=30))
+    finally:
+        digests.plan_for = real  # type: ignore[assignment]
+
+    assert [digest.recipient for digest in built] == [tomas]
+    (marta_digest,) = digests.close_due(now=T0 + timedelta(hours=1, seconds=40))  # the unknown zone: the service's
+    assert marta_digest.recipient == marta
