@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The Czech catalog, compiled by the build (GNU gettext's msgfmt; no compiled catalog in git).
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard compliance_monitor/locale/*/LC_MESSAGES/django.po))
 
 .PHONY: run test lint typecheck bench chaos screenshots clean
 
@@ -12,12 +14,15 @@ $(STAMP): requirements.lock
 	$(BIN)/pip install --quiet -r requirements.lock
 	touch $(STAMP)
 
+%.mo: %.po
+	msgfmt --check -o $@ $<
+
 ## Run the service (embedded profile: SQLite + filesystem broker, demo data). Ctrl-C stops all of it.
-run: $(STAMP)
+run: $(STAMP) $(CATALOGS)
 	$(BIN)/python manage.py serve
 
 ## Run the whole test suite on both profiles (SQLite + filesystem broker, PostgreSQL + Redis).
-test: $(STAMP)
+test: $(STAMP) $(CATALOGS)
 	./scripts/test
 
 lint: $(STAMP)
@@ -25,15 +30,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy compliance_monitor
 
-bench: $(STAMP)
+bench: $(STAMP) $(CATALOGS)
 	./scripts/bench
 
 ## Fault injection at full counts (CI runs each case once): results in docs/reliability.md.
-chaos: $(STAMP)
+chaos: $(STAMP) $(CATALOGS)
 	./scripts/chaos
 
 ## Retake the dashboard screenshots in docs/screenshots (a browser test against real workers).
-screenshots: $(STAMP)
+screenshots: $(STAMP) $(CATALOGS)
 	./scripts/ensure-chromium
 	CM_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/acceptance/test_dashboard_browser.py -k screenshots
 

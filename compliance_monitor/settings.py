@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "compliance_monitor.api.middleware.SingleValuedQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "compliance_monitor.accounts.language.UserLanguageMiddleware",  # the user's language, else the browser's
     "django.contrib.messages.middleware.MessageMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -140,7 +141,12 @@ def database_config() -> dict[str, object]:
 DATABASES = {"default": database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LANGUAGE_CODE = "en-us"
+# The installation's language (``cs`` or ``en``): anonymous pages follow the browser's Accept-Language, a signed-in
+# user their own choice (the header's switch), e-mails each recipient's; this one where nothing says otherwise.
+LANGUAGE_CODE = os.environ.get("CM_LANGUAGE", "en")
+LANGUAGES = [("en", "English"), ("cs", "Čeština")]
+LOCALE_PATHS = [BASE_DIR / "compliance_monitor" / "locale"]
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Prague")
 USE_I18N = True
 USE_TZ = True

@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from compliance_monitor.accounts.models import ConnectionAccess
 from compliance_monitor.accounts.roles import ManagedWarehouse, Role, managed_warehouses, manages, require, role_of
@@ -84,14 +85,17 @@ def may_change_across(user: Any, names: Iterable[str]) -> bool:
 def require_connection(user: Any, name: str) -> None:
     """A 404 for a connection ``user`` may not see, as for one that does not exist (its name is not confirmed)."""
     if not may_see_connection(user, name):
-        raise Http404(f"no connection named {name!r}")
+        raise Http404(_("no connection named %(name)s") % {"name": repr(name)})
 
 
 def require_every_connection(user: Any, what: str) -> None:
     """A 403 for a limited user: ``what`` ("the configuration audit") spans every company."""
     names = visible_connections(user)
     if names is not None:
-        raise PermissionDenied(f"{what} spans every company; your access is limited to {', '.join(sorted(names))}")
+        limited = ", ".join(sorted(names))
+        raise PermissionDenied(
+            _("%(what)s spans every company; your access is limited to %(names)s") % {"what": what, "names": limited}
+        )
 
 
 def within(user: Any, rows: QuerySet[M], connection_field: str) -> QuerySet[M]:
@@ -115,13 +119,13 @@ def preview_connection(user: Any, meant: list[str], name: str | None = None) -> 
     if name:
         found = visible.filter(name=name).first()
         if found is None:
-            raise Http404(f"no connection named {name!r}")
+            raise Http404(_("no connection named %(name)s") % {"name": repr(name)})
         return found
     if not is_limited(user):
         return None
     found = (visible.filter(name__in=meant) if meant else visible).order_by("name").first()
     if found is None:
-        raise Http404("no connection of yours to preview on")
+        raise Http404(_("no connection of yours to preview on"))
     return found
 
 
@@ -210,7 +214,9 @@ def scope_actor(user: Any, connection: str, warehouse: str, *, missing: str) -> 
         return actor(user, Role.OPERATOR)
     except PermissionDenied as exc:
         where = f"{warehouse} ({connection})" if connection else warehouse
-        raise PermissionDenied(f"{exc}, or to manage warehouse {where or '-'}") from None
+        raise PermissionDenied(
+            _("%(refusal)s, or to manage warehouse %(warehouse)s") % {"refusal": exc, "warehouse": where or "-"}
+        ) from None
 
 
 # --- the inbox -------------------------------------------------------------------------------------------------

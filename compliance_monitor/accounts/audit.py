@@ -56,6 +56,7 @@ class Audited:
 AUDITED = (
     Audited("job", "jobs.Job", "name", fields=("name", *JOB_SETTINGS, "enabled", "disabled_reason")),
     Audited("rule", "checks.WarehouseRule", "warehouse_code"),
+    Audited("exception", "checks.AcceptedException", "identity"),
     Audited("recipient", "notifications.Recipient", "name", secrets=("apprise_url",)),
     Audited("maintenance", "notifications.MaintenanceWindow", "pk"),
     Audited("token", "api.ApiToken", "prefix", exclude=("key_hash", "last_used_at")),

@@ -27,3 +27,14 @@ class ConnectionAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.connection}"
+
+
+class Preference(models.Model):
+    """What a user chose for themselves: the language of the dashboard (blank: the browser's, else the
+    installation's ``LANGUAGE_CODE``)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language or 'browser'}"

@@ -16,6 +16,8 @@ from enum import IntEnum
 from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from compliance_monitor.notifications.models import Recipient
 
@@ -29,6 +31,17 @@ class Role(IntEnum):
     def group(self) -> str:
         return self.name.lower()
 
+    @property
+    def label(self) -> str:
+        """The role's name for people, in the active language (``group`` is its name in the database)."""
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.VIEWER: pgettext_lazy("role", "viewer"),
+    Role.OPERATOR: pgettext_lazy("role", "operator"),
+    Role.ADMIN: pgettext_lazy("role", "admin"),
+}
 
 # Read once per user object, as Django caches permissions (``_perm_cache``): a request loads its user afresh,
 # and a page asks several times (the view's check, the header, each alert's buttons).
@@ -90,5 +103,9 @@ def require(user: Any, role: Role) -> Role:
     """Raise PermissionDenied saying which role is needed; return the user's role."""
     held = role_of(user)
     if held is None or held < role:
-        raise PermissionDenied(f"this needs the {role.group} role; you have {held.group if held else 'no'} role")
+        if held is None:
+            raise PermissionDenied(_("this needs the %(needed)s role; you have no role") % {"needed": role.label})
+        raise PermissionDenied(
+            _("this needs the %(needed)s role; you have %(held)s role") % {"needed": role.label, "held": held.label}
+        )
     return held

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
@@ -39,12 +40,12 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
+    return api.create_response(request, {"detail": str(exc) or _("forbidden")}, status=403)
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    detail = "authentication required: `Authorization: Bearer <token>` or a logged-in session"
+    detail = _("authentication required: `Authorization: Bearer <token>` or a logged-in session")
     return api.create_response(request, {"detail": detail}, status=401)
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu import Connection
 
 from compliance_monitor.accounts import access
@@ -144,7 +145,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if header.startswith("Bearer "):
         BearerToken().authenticate(request, header.removeprefix("Bearer ").strip())
     if not request.user.is_authenticated:
-        return JsonResponse({"detail": "authentication required: `Authorization: Bearer <token>`"}, status=401)
+        return JsonResponse({"detail": _("authentication required: `Authorization: Bearer <token>`")}, status=401)
     try:
         require(request.user, Role.VIEWER)
     except PermissionDenied as exc:

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from compliance_monitor.checks.models import CheckResult, Violation, WarehouseRule
+from compliance_monitor.checks.models import AcceptedException, CheckResult, Violation, WarehouseRule
 
 
 class WarehouseRuleForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -49,3 +49,13 @@ class CheckResultAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(AcceptedException)
+class AcceptedExceptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Accepted exceptions as recorded (accepted and revoked on the alert's page or through the API)."""
+
+    list_display = ("identity", "warehouse", "check_name", "connection", "expires_at", "created_by", "revoked_at")
+    list_filter = ("connection", "check_name")
+    search_fields = ("identity", "reason")
+    readonly_fields = ("created_by", "created_at", "revoked_by", "revoked_at")

@@ -25,6 +25,7 @@ from compliance_monitor.checks.defined import DefinedCheck
 from compliance_monitor.checks.definition import Definition, DefinitionError, FieldsOf, parse
 from compliance_monitor.checks.models import CheckDefinition, CheckDefinitionVersion
 from compliance_monitor.checks.predicate import FieldType
+from compliance_monitor.checks.texts import title_in
 from compliance_monitor.erp import properties
 from compliance_monitor.erp.connections import implied_connection
 from compliance_monitor.erp.flexi import ErpError
@@ -187,8 +188,9 @@ def names() -> list[str]:
     return list(CheckDefinition.objects.values_list("name", flat=True))
 
 
-def titles() -> dict[str, str]:
-    return {stored.name: definition_of(stored).title_in() for stored in CheckDefinition.objects.all()}
+def titles(language: str | None = None) -> dict[str, str]:
+    """Each definition's title in ``language`` (default: the active one)."""
+    return {stored.name: title_in(definition_of(stored), language) for stored in CheckDefinition.objects.all()}
 
 
 def _targets(definition: Definition) -> list[Connection]:

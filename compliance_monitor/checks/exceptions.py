@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from compliance_monitor.checks import registry
@@ -114,10 +115,17 @@ def accept(
 
 
 def revoke(exception_id: int, *, by: str, now: datetime) -> bool:
-    """End an exception now (the violation counts again from the next run); False when it no longer stood."""
-    ended = AcceptedException.objects.filter(pk=exception_id, revoked_at__isnull=True, expires_at__gt=now).update(
-        revoked_at=now, revoked_by=by
-    )
-    if ended:
-        log.info("exception_revoked", exception=exception_id, by=by)
-    return bool(ended)
+    """End an exception now (the violation counts again from the next run); False when it no longer stood. Saved
+    row by row under its lock, so the configuration audit records who revoked it."""
+    with transaction.atomic():
+        found = (
+            AcceptedException.objects.select_for_update()
+            .filter(pk=exception_id, revoked_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+        if found is None:
+            return False
+        found.revoked_at, found.revoked_by = now, by
+        found.save(update_fields=["revoked_at", "revoked_by"])
+    log.info("exception_revoked", exception=exception_id, by=by)
+    return True

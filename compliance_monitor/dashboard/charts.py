@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from django.utils import dateformat
+from django.utils.formats import get_format
+from django.utils.translation import gettext, ngettext, pgettext
+
 from compliance_monitor.jobs.anomalies import SHORT, SLOW, Anomaly
-from compliance_monitor.jobs.durations import duration_text
 from compliance_monitor.jobs.stats import DailyTrend
 
 
@@ -33,7 +36,16 @@ def sparkline(values: Sequence[float], *, width: int = 120, height: int = 28) ->
     step = (width - 4) / (len(values) - 1)
     coords = [(2 + i * step, height - 2 - (v - low) / span * (height - 4)) for i, v in enumerate(values)]
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    summary = f"last {len(values)} runs: {seconds_text(low)} to {seconds_text(high)}, latest {seconds_text(values[-1])}"
+    summary = ngettext(
+        "last %(count)s run: %(low)s to %(high)s, latest %(latest)s",
+        "last %(count)s runs: %(low)s to %(high)s, latest %(latest)s",
+        len(values),
+    ) % {
+        "count": len(values),
+        "low": seconds_text(low),
+        "high": seconds_text(high),
+        "latest": seconds_text(values[-1]),
+    }
     return Sparkline(points, width, height, summary)
 
 
@@ -79,7 +91,24 @@ class DailyChart:
     plot_right: int = WIDTH - RIGHT
 
 
-seconds_text = duration_text  # 3.2 s, 4 min 5 s, 1 h 2 min — or an en dash for none
+def seconds_text(seconds: float | None) -> str:
+    """3.2 s, 4 min 5 s, 1 h 2 min — or an en dash for none: ``jobs.durations.duration_text`` in the active
+    language (Czech: 3,2 s). That one stays English: alert texts are written with it once, for everyone."""
+    if seconds is None:
+        return "–"
+    if seconds < 1:
+        return gettext("%(milliseconds)s ms") % {"milliseconds": f"{seconds * 1000:.0f}"}
+    if seconds < 60:
+        shown = f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"
+        return gettext("%(seconds)s s") % {"seconds": shown.replace(".", str(get_format("DECIMAL_SEPARATOR")))}
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        if secs:
+            return gettext("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": secs}
+        return gettext("%(minutes)s min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+
 
 AnomalyCounts = Mapping[date, Counter[str]]  # per day: how many runs of each anomaly kind
 
@@ -99,7 +128,13 @@ def daily_chart(days: Sequence[DailyTrend], anomalies: AnomalyCounts | None = No
     slot = (WIDTH - LEFT - RIGHT) / max(len(days), 1)
     bars = [_bar(i, day, slot, max_runs or 1) for i, day in enumerate(days)]
     every = max(1, len(days) // 8)
-    ticks = [(LEFT + i * slot + slot / 2, f"{d.day:%d.%m.}") for i, d in enumerate(days) if i % every == 0]
+    # Translators: a day under the chart's axis (Django's date format: d day, m month).
+    tick_format = pgettext("date format: a chart axis day", "d.m.")
+    ticks = [
+        (LEFT + i * slot + slot / 2, dateformat.format(d.day, tick_format))
+        for i, d in enumerate(days)
+        if i % every == 0
+    ]
     counts = anomalies or {}
     markers = [_marker(bar, day, counts[day.day]) for bar, day in zip(bars, days, strict=True) if day.day in counts]
     return DailyChart(
@@ -115,10 +150,18 @@ def daily_chart(days: Sequence[DailyTrend], anomalies: AnomalyCounts | None = No
 
 def _marker(bar: Bar, day: DailyTrend, counts: Counter[str]) -> Marker:
     slow, short = counts[SLOW], counts[SHORT]
-    parts = [f"{slow} slow run{'s' if slow != 1 else ''}"] if slow else []
-    parts += [f"{short} suspiciously short run{'s' if short != 1 else ''}"] if short else []
+    parts = [ngettext("%(count)s slow run", "%(count)s slow runs", slow) % {"count": slow}] if slow else []
+    if short:
+        parts += [
+            ngettext("%(count)s suspiciously short run", "%(count)s suspiciously short runs", short) % {"count": short}
+        ]
     # In the margin above the plot, over the day's bar: no bar reaches that high.
-    return Marker(bar.x + bar.width / 2, TOP - 1.0, f"{day.day:%Y-%m-%d}: {', '.join(parts)}")
+    return Marker(bar.x + bar.width / 2, TOP - 1.0, f"{_day(day.day)}: {', '.join(parts)}")
+
+
+def _day(day: date) -> str:
+    # Translators: a day in the chart's tooltips (Django's date format: Y year, m month, d day).
+    return dateformat.format(day, pgettext("date format: a chart day", "Y-m-d"))
 
 
 def _bar(index: int, day: DailyTrend, slot: float, max_runs: int) -> Bar:
@@ -128,10 +171,13 @@ def _bar(index: int, day: DailyTrend, slot: float, max_runs: int) -> Bar:
     succeeded_y = BOTTOM - heights[0]
     failed_y = succeeded_y - heights[1]
     other_y = failed_y - heights[2]
-    title = (
-        f"{day.day:%Y-%m-%d}: {day.count} runs, {day.succeeded} succeeded, {day.failed} failed"
-        f"; p50 {seconds_text(day.p50_duration_seconds)}, p95 {seconds_text(day.p95_duration_seconds)}"
-    )
+    runs = ngettext(
+        "%(count)s run, %(succeeded)s succeeded, %(failed)s failed",
+        "%(count)s runs, %(succeeded)s succeeded, %(failed)s failed",
+        day.count,
+    ) % {"count": day.count, "succeeded": day.succeeded, "failed": day.failed}
+    p50, p95 = seconds_text(day.p50_duration_seconds), seconds_text(day.p95_duration_seconds)
+    title = f"{_day(day.day)}: {runs}; p50 {p50}, p95 {p95}"
     x = LEFT + index * slot + slot * 0.15
     return Bar(x, slot * 0.7, succeeded_y, heights[0], failed_y, heights[1], other_y, heights[2], title)
 

@@ -3,23 +3,31 @@ services' (``erp/connections.py``, ``checks/rules.py``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
-from compliance_monitor.dashboard.rule_lines import CatalogIndex, Choice
+from compliance_monitor.dashboard.rule_lines import CLASSIFY_BY_LABELS, CatalogIndex, Choice
 
-UNKNOWN = "⚠ unknown to the ERP's catalog"
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+UNKNOWN = gettext_lazy("⚠ unknown to the ERP's catalog")
+URL_HELP = gettext_lazy("e.g. https://erp.example.com:5434")
+COMPANY_HELP = gettext_lazy("The company id in /c/<id>/.")
 
 
-def password_field(help_text: str) -> forms.CharField:
+def password_field(help_text: _StrPromise) -> forms.CharField:
     """Write-only: never rendered back, not even after an error."""
     return forms.CharField(
         max_length=500,
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        label=gettext_lazy("Password"),
         help_text=help_text,
     )
 
@@ -27,38 +35,42 @@ def password_field(help_text: str) -> forms.CharField:
 class ConnectionForm(forms.Form):
     """A new connection; the password is write-only (never rendered back, not even after an error)."""
 
-    name = forms.SlugField(max_length=64, help_text="How jobs and commands name this connection.")
-    title = forms.CharField(max_length=200, required=False)
-    base_url = forms.CharField(max_length=500, label="Base URL", help_text="e.g. https://erp.example.com:5434")
-    company = forms.CharField(max_length=100, help_text="The company id in /c/<id>/.")
-    username = forms.CharField(max_length=200, required=False, label="API user")
-    password = password_field("Stored encrypted; never shown again.")
-    verify_tls = forms.BooleanField(required=False, initial=True, label="Verify TLS")
-    timeout_seconds = forms.FloatField(min_value=0.1, max_value=600, initial=30.0, label="Timeout (seconds)")
-    page_size = forms.IntegerField(min_value=1, max_value=10_000, initial=1000, label="Page size")
+    name = forms.SlugField(
+        max_length=64, label=gettext_lazy("Name"), help_text=gettext_lazy("How jobs and commands name this connection.")
+    )
+    title = forms.CharField(max_length=200, required=False, label=gettext_lazy("Title"))
+    base_url = forms.CharField(max_length=500, label=gettext_lazy("Base URL"), help_text=URL_HELP)
+    company = forms.CharField(max_length=100, label=gettext_lazy("Company"), help_text=COMPANY_HELP)
+    username = forms.CharField(max_length=200, required=False, label=gettext_lazy("API user"))
+    password = password_field(gettext_lazy("Stored encrypted; never shown again."))
+    verify_tls = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Verify TLS"))
+    timeout_seconds = forms.FloatField(
+        min_value=0.1, max_value=600, initial=30.0, label=gettext_lazy("Timeout (seconds)")
+    )
+    page_size = forms.IntegerField(min_value=1, max_value=10_000, initial=1000, label=gettext_lazy("Page size"))
 
 
 class ConnectionEditForm(forms.Form):
     """A connection's settings but its name. A blank password keeps the stored one; removing it is explicit."""
 
-    title = forms.CharField(max_length=200, required=False)
-    base_url = forms.CharField(
-        max_length=500, required=False, label="Base URL", help_text="e.g. https://erp.example.com:5434"
+    title = forms.CharField(max_length=200, required=False, label=gettext_lazy("Title"))
+    base_url = forms.CharField(max_length=500, required=False, label=gettext_lazy("Base URL"), help_text=URL_HELP)
+    company = forms.CharField(max_length=100, label=gettext_lazy("Company"), help_text=COMPANY_HELP)
+    username = forms.CharField(max_length=200, required=False, label=gettext_lazy("API user"))
+    password = password_field(gettext_lazy("Blank keeps the stored password; type a new one to replace it."))
+    remove_password = forms.BooleanField(required=False, label=gettext_lazy("Remove the stored password"))
+    verify_tls = forms.BooleanField(required=False, label=gettext_lazy("Verify TLS"))
+    timeout_seconds = forms.FloatField(min_value=0.1, max_value=600, label=gettext_lazy("Timeout (seconds)"))
+    page_size = forms.IntegerField(min_value=1, max_value=10_000, label=gettext_lazy("Page size"))
+    enabled = forms.BooleanField(required=False, label=pgettext_lazy("connection", "Enabled"))
+    notes = forms.CharField(
+        required=False, max_length=5000, label=gettext_lazy("Notes"), widget=forms.Textarea(attrs={"rows": 3})
     )
-    company = forms.CharField(max_length=100, help_text="The company id in /c/<id>/.")
-    username = forms.CharField(max_length=200, required=False, label="API user")
-    password = password_field("Blank keeps the stored password; type a new one to replace it.")
-    remove_password = forms.BooleanField(required=False, label="Remove the stored password")
-    verify_tls = forms.BooleanField(required=False, label="Verify TLS")
-    timeout_seconds = forms.FloatField(min_value=0.1, max_value=600, label="Timeout (seconds)")
-    page_size = forms.IntegerField(min_value=1, max_value=10_000, label="Page size")
-    enabled = forms.BooleanField(required=False, label="Enabled")
-    notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("password") and data.get("remove_password"):
-            self.add_error("remove_password", "either type a new password or remove the stored one, not both")
+            self.add_error("remove_password", _("either type a new password or remove the stored one, not both"))
         return data
 
     def changes(self) -> dict[str, Any]:
@@ -73,25 +85,35 @@ class ConnectionEditForm(forms.Form):
 
 
 class RemoveConnectionForm(forms.Form):
-    confirm = forms.BooleanField(required=True, label="Yes, remove this connection, its rules and its catalog")
+    confirm = forms.BooleanField(
+        required=True, label=gettext_lazy("Yes, remove this connection, its rules and its catalog")
+    )
 
 
 class RuleForm(forms.Form):
     """A warehouse rule picked from the connection's catalog: the warehouse from a list, the allowed goods groups
     (or product types) by ticking. Codes the catalog does not know, already on the rule, stay offered (flagged)."""
 
-    warehouse_code = forms.ChoiceField(label="Warehouse", choices=())
+    warehouse_code = forms.ChoiceField(label=gettext_lazy("Warehouse"), choices=())
     classify_by = forms.ChoiceField(
-        label="Judge goods by", choices=ClassifyBy.choices, initial=ClassifyBy.GOODS_GROUP, widget=forms.RadioSelect
+        label=gettext_lazy("Judge goods by"),
+        choices=list(CLASSIFY_BY_LABELS.items()),
+        initial=ClassifyBy.GOODS_GROUP,
+        widget=forms.RadioSelect,
     )
     allowed_groups = forms.MultipleChoiceField(
-        label="Allowed goods groups", choices=(), required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Allowed goods groups"), choices=(), required=False, widget=forms.CheckboxSelectMultiple
     )
     allowed_types = forms.MultipleChoiceField(
-        label="Allowed product types", choices=(), required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Allowed product types"), choices=(), required=False, widget=forms.CheckboxSelectMultiple
     )
-    report_name = forms.CharField(max_length=200, required=False, help_text="The original report's name, if any.")
-    enabled = forms.BooleanField(required=False, initial=True)
+    report_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label=gettext_lazy("Report name"),
+        help_text=gettext_lazy("The original report's name, if any."),
+    )
+    enabled = forms.BooleanField(required=False, initial=True, label=pgettext_lazy("rule", "Enabled"))
 
     def __init__(self, *args: Any, index: CatalogIndex, rule: WarehouseRule | None = None, **kwargs: Any) -> None:
         if rule is not None and not args and "data" not in kwargs:
@@ -107,7 +129,7 @@ class RuleForm(forms.Form):
                 types = _with_unknown(types, held)
             else:
                 groups = _with_unknown(groups, held)
-        self.fields["warehouse_code"].choices = [("", "— pick a warehouse —"), *warehouses]  # type: ignore[attr-defined]
+        self.fields["warehouse_code"].choices = [("", _("— pick a warehouse —")), *warehouses]  # type: ignore[attr-defined]
         self.fields["allowed_groups"].choices = groups  # type: ignore[attr-defined]
         self.fields["allowed_types"].choices = types  # type: ignore[attr-defined]
 
@@ -116,8 +138,10 @@ class RuleForm(forms.Form):
         by_type = data.get("classify_by") == ClassifyBy.PRODUCT_TYPE
         field = "allowed_types" if by_type else "allowed_groups"
         if "classify_by" in data and not data.get(field):
-            what = "product type" if by_type else "goods group"
-            self.add_error(field, f"tick at least one {what} the warehouse may hold")
+            if by_type:
+                self.add_error(field, _("tick at least one product type the warehouse may hold"))
+            else:
+                self.add_error(field, _("tick at least one goods group the warehouse may hold"))
         return data
 
     def fields_for_service(self) -> dict[str, Any]:

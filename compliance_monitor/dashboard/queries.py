@@ -15,8 +15,9 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
-from compliance_monitor.alerts import run_alerts
+from compliance_monitor.alerts import run_alerts, texts
 from compliance_monitor.alerts.models import Alert, Severity, State
 from compliance_monitor.alerts.tasks import REVIEW_WINDOW
 from compliance_monitor.checks.models import CheckResult, Violation
@@ -146,7 +147,9 @@ def run_page(execution: Execution, *, now: datetime) -> RunPage:
         return RunPage(results, [], reviewed=False, polls=True, slow=slow)
     short = durations.short_run(execution)
     if execution.alerts_reviewed_at is not None:
-        return RunPage(results, run_alerts.of_run(execution.pk), reviewed=True, polls=False, slow=slow, short=short)
+        alerts = run_alerts.of_run(execution.pk)
+        texts.prime(item.alert for item in alerts)  # the facts of their titles, read at once
+        return RunPage(results, alerts, reviewed=True, polls=False, slow=slow, short=short)
     # A review comes within seconds, or from the sweep within its window; after that nobody waits for it.
     ended = execution.finished_at or execution.queued_at
     return RunPage(results, [], reviewed=False, polls=now - ended < REVIEW_WINDOW, slow=slow, short=short)
@@ -165,9 +168,10 @@ def failing_connections(connections: QuerySet[Connection]) -> list[FailingConnec
     for row in connections.filter(last_test_result__ok=False):
         steps = (row.last_test_result or {}).get("steps", [])
         failed: dict[str, Any] = next((s for s in steps if isinstance(s, dict) and not s.get("ok")), {})
-        found[row.pk].append(f"its last test failed at step {failed.get('name', '?')}: {failed.get('detail', '')}")
+        step, detail = failed.get("name", "?"), failed.get("detail", "")
+        found[row.pk].append(_("its last test failed at step %(step)s: %(detail)s") % {"step": step, "detail": detail})
     for catalog in Catalog.objects.filter(connection__in=connections).exclude(error=""):
-        found[catalog.connection_id].append(f"reading its catalog failed: {catalog.error}")
+        found[catalog.connection_id].append(_("reading its catalog failed: %(error)s") % {"error": catalog.error})
     erp = Q()
     for prefix in ERP_ERRORS:
         erp |= Q(last_error__startswith=prefix)
@@ -177,6 +181,6 @@ def failing_connections(connections: QuerySet[Connection]) -> list[FailingConnec
         names[connection_id].append(name)
     for connection_id, failed_jobs in names.items():
         shown = ", ".join(failed_jobs[:FAILING_JOBS_NAMED]) + (" …" if len(failed_jobs) > FAILING_JOBS_NAMED else "")
-        found[connection_id].append(f"the latest run of {shown} could not read the ERP")
+        found[connection_id].append(_("the latest run of %(jobs)s could not read the ERP") % {"jobs": shown})
     rows = connections.filter(pk__in=found).order_by("name")
     return [FailingConnection(row, found[row.pk]) for row in rows]

@@ -12,12 +12,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
 from compliance_monitor.checks.models import ClassifyBy, WarehouseRule
 from compliance_monitor.erp import catalog
 from compliance_monitor.erp.models import Catalog, Connection
 from compliance_monitor.jobs.models import Job
 
 Choice = tuple[str, str]
+# How a rule judges goods (``ClassifyBy``'s stored values), as people read it in their language.
+CLASSIFY_BY_LABELS: dict[str, Promise] = {
+    ClassifyBy.GOODS_GROUP: gettext_lazy("Goods group (skupZboz)"),
+    ClassifyBy.PRODUCT_TYPE: gettext_lazy("Product card type (typZasobyK)"),
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,10 @@ class RuleLine:
     rule: WarehouseRule
     warehouse: Label
     allowed: list[Label]
+
+    @property
+    def judged_by(self) -> str:
+        return str(CLASSIFY_BY_LABELS.get(self.rule.classify_by, self.rule.get_classify_by_display()))
 
     @property
     def unknown(self) -> list[str]:

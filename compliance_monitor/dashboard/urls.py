@@ -3,7 +3,20 @@ from __future__ import annotations
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from compliance_monitor.dashboard.views import alerts, audit, checks, exceptions, inbox, jobs, overview, rules, runs
+from compliance_monitor.dashboard.views import (
+    alerts,
+    audit,
+    checks,
+    exception_list,
+    exceptions,
+    inbox,
+    jobs,
+    language,
+    overview,
+    recipients,
+    rules,
+    runs,
+)
 from compliance_monitor.dashboard.views import connections as connection_views
 from compliance_monitor.dashboard.views import feeds as feed_views
 
@@ -12,6 +25,7 @@ urlpatterns = [
     path("", overview.overview, name="overview"),
     path("login/", auth.LoginView.as_view(template_name="dashboard/login.html"), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("language", language.switch, name="language"),
     path("jobs/new", jobs.job_new, name="job_new"),
     path("jobs/new/warehouses", jobs.job_new_warehouses, name="job_new_warehouses"),
     path("jobs/<slug:name>/", jobs.job_detail, name="job"),
@@ -37,6 +51,9 @@ urlpatterns = [
     path("notifications/read-all", inbox.mark_all_read, name="inbox_read_all"),
     path("notifications/<int:message_id>/read", inbox.mark_read, name="inbox_read"),
     path("audit/", audit.audit_log, name="audit"),
+    path("recipients/", recipients.recipient_list, name="recipients"),
+    path("recipients/<int:recipient_id>/", recipients.recipient_detail, name="recipient"),
+    path("exceptions/", exception_list.exception_list, name="exceptions"),
     path("checks/", checks.check_list, name="checks"),
     path("checks/new", checks.check_new, name="check_new"),
     path("checks/<str:name>/", checks.check_detail, name="check"),

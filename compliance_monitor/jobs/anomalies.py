@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from compliance_monitor.jobs import durations
 from compliance_monitor.jobs.durations import duration_text
@@ -70,7 +71,10 @@ def _runs(job: Job, start: datetime, now: datetime) -> list[_Run]:
 def _judge(job: Job, run: _Run, usual: deque[tuple[float, int | None]]) -> Anomaly | None:
     limits = durations.limits_from(job, [seconds for seconds, _ in usual])
     if limits.stage(run.seconds) is not None:
-        text = f"slow: took {duration_text(run.seconds)}; {limits.describe()}"
+        text = _("slow: took %(duration)s; %(limits)s") % {
+            "duration": duration_text(run.seconds, localized=True),
+            "limits": limits.describe(localized=True),
+        }
         return Anomaly(run.pk, run.started_at, SLOW, text)
     if run.full_success:
         short = durations.short_from(job, run.seconds, run.rows, usual)

@@ -12,13 +12,19 @@ the median rows: a fast run that read everything is just fast.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import statistics
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from compliance_monitor.jobs.models import Execution, Job, Status, Trigger
 from compliance_monitor.jobs.stats import percentile
@@ -59,14 +65,36 @@ class Limits:
         found = [limit for limit in (self.slow_after, self.near_timeout_after) if limit is not None]
         return min(found) if found else None
 
-    def describe(self) -> str:
-        """ "usually done within 1 min (p95 of its last 30 runs), slow after 6 min; its timeout is 20 min"."""
+    def describe(self, *, localized: bool = False) -> str:
+        """ "usually done within 1 min (p95 of its last 30 runs), slow after 6 min; its timeout is 20 min".
+
+        In English unless ``localized`` (then in the active language): performance alerts store it in English and
+        ``alerts/texts.py`` reads it back."""
+        with _language(localized):
+            return self._describe()
+
+    def _describe(self) -> str:
         if self.p95_seconds is None:
-            usual = f"no usual duration yet (fewer than {MIN_HISTORY} successful runs)"
+            usual = ngettext(
+                "no usual duration yet (fewer than %(count)s successful run)",
+                "no usual duration yet (fewer than %(count)s successful runs)",
+                MIN_HISTORY,
+            ) % {"count": MIN_HISTORY}
         else:
-            usual = f"usually done within {duration_text(self.p95_seconds)} (p95 of its last {self.usual_runs} runs)"
-        slow = "no slow limit" if self.first is None else f"slow after {duration_text(self.first)}"
-        return f"{usual}, {slow}; its timeout is {duration_text(self.timeout_seconds)}"
+            usual = ngettext(
+                "usually done within %(duration)s (p95 of its last %(count)s run)",
+                "usually done within %(duration)s (p95 of its last %(count)s runs)",
+                self.usual_runs,
+            ) % {"duration": _duration(self.p95_seconds), "count": self.usual_runs}
+        if self.first is None:
+            slow = _("no slow limit")
+        else:
+            slow = _("slow after %(duration)s") % {"duration": _duration(self.first)}
+        return _("%(usual)s, %(slow)s; its timeout is %(timeout)s") % {
+            "usual": usual,
+            "slow": slow,
+            "timeout": _duration(self.timeout_seconds),
+        }
 
 
 def limits_from(job: Job, durations: Sequence[float]) -> Limits:
@@ -119,8 +147,11 @@ class SlowRun:
 
     @property
     def text(self) -> str:
-        took = f"running for {duration_text(self.seconds)}" if self.running else f"took {duration_text(self.seconds)}"
-        return f"slower than usual: {took}; {self.limits.describe()}"
+        """The run page's sentence, in the active language."""
+        took = _("running for %(duration)s") if self.running else _("took %(duration)s")
+        took %= {"duration": _duration(self.seconds)}
+        limits = self.limits.describe(localized=True)
+        return _("slower than usual: %(took)s; %(limits)s") % {"took": took, "limits": limits}
 
 
 def slow_run(execution: Execution, *, now: datetime) -> SlowRun | None:
@@ -146,10 +177,20 @@ class ShortRun:
 
     @property
     def text(self) -> str:
-        return (
-            f"much shorter than usual and read far fewer rows: {duration_text(self.seconds)} "
-            f"(usually {duration_text(self.usual_seconds)}), {self.rows:,} rows (usually {self.usual_rows:,.0f})"
+        """The run page's sentence, in the active language."""
+        text = ngettext(
+            "much shorter than usual and read far fewer rows: %(duration)s (usually %(usual_duration)s), "
+            "%(rows)s row (usually %(usual_rows)s)",
+            "much shorter than usual and read far fewer rows: %(duration)s (usually %(usual_duration)s), "
+            "%(rows)s rows (usually %(usual_rows)s)",
+            self.rows,
         )
+        return text % {
+            "duration": _duration(self.seconds),
+            "usual_duration": _duration(self.usual_seconds),
+            "rows": number_text(self.rows),
+            "usual_rows": number_text(self.usual_rows),
+        }
 
 
 Usual = Sequence[tuple[float, int | None]]  # (seconds, rows read) of the usual runs
@@ -180,16 +221,35 @@ def is_full_success(execution: Execution) -> bool:
     return execution.status == Status.SUCCEEDED and not execution.is_partial and execution.trigger != Trigger.CHANGE
 
 
-def duration_text(seconds: float | None) -> str:
-    """3.2 s, 4 min 5 s, 1 h 2 min — or an en dash for none."""
+def duration_text(seconds: float | None, *, localized: bool = False) -> str:
+    """3.2 s, 4 min 5 s, 1 h 2 min — or an en dash for none. In English unless ``localized`` (then in the active
+    language: 3,2 s in Czech): alert texts are stored with it in English."""
+    with _language(localized):
+        return _duration(seconds)
+
+
+def _language(localized: bool) -> AbstractContextManager[None]:
+    """The active language for a localized text, else English (what alerts store)."""
+    return contextlib.nullcontext() if localized else translation.override("en")
+
+
+def _duration(seconds: float | None) -> str:
+    """``duration_text`` in the active language."""
     if seconds is None:
         return "–"
     if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
+        return _("%(milliseconds)s ms") % {"milliseconds": number_text(seconds * 1000)}
     if seconds < 60:
-        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+        return _("%(seconds)s s") % {"seconds": number_text(seconds, 1 if seconds < 10 else 0)}
     minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+        if secs:
+            return _("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": secs}
+        return _("%(minutes)s min") % {"minutes": minutes}
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+
+
+def number_text(value: float, places: int = 0) -> str:
+    """``value`` rounded to ``places`` decimals, written the active language's way: 4,000.5 / 4 000,5."""
+    return formats.number_format(Decimal(f"{value:.{places}f}"), places, force_grouping=True)

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from compliance_monitor.notifications.models import (
     Delivery,
@@ -26,18 +27,24 @@ class RecipientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "is_escalation_contact",
         "medium_policy",
         "digest_cadence",
+        "language",
         "active",
     )
-    list_filter = ("active", "is_administrator", "is_escalation_contact", "digest_cadence")
+    list_filter = ("active", "is_administrator", "is_escalation_contact", "digest_cadence", "language")
     fieldsets = (
-        (None, {"fields": ("name", "active", "email", "user", "apprise_url")}),
-        ("Responsible for", {"fields": ("connection", "warehouses", "is_administrator", "is_escalation_contact")}),
+        (None, {"fields": ("name", "active", "email", "user", "apprise_url", "language")}),
         (
-            "Delivery policy",
+            gettext_lazy("Responsible for"),
+            {"fields": ("connection", "warehouses", "is_administrator", "is_escalation_contact")},
+        ),
+        (
+            gettext_lazy("Delivery policy"),
             {
-                "description": "Critical alerts are always sent at once, quiet hours or not. The other severities: "
-                "at once, or in a digest (what was raised, changed and resolved, grouped by company and "
-                "warehouse). During quiet hours immediate notifications wait for their end, digests are merged.",
+                "description": gettext_lazy(
+                    "Critical alerts are always sent at once, quiet hours or not. The other severities: at once, or "
+                    "in a digest (what was raised, changed and resolved, grouped by company and warehouse). During "
+                    "quiet hours immediate notifications wait for their end, digests are merged."
+                ),
                 "fields": (
                     ("high_policy", "medium_policy", "low_policy"),
                     ("digest_cadence", "digest_time"),

@@ -78,6 +78,13 @@ class Recipient(models.Model):
     )
     quiet_hours_start = models.TimeField(null=True, blank=True, help_text="Local time; critical alerts still go out.")
     quiet_hours_end = models.TimeField(null=True, blank=True)
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="What their e-mails, inbox messages and chat notifications are written in; blank: the "
+        "installation's language (LANGUAGE_CODE).",
+    )
 
     class Meta:
         ordering = ["name"]

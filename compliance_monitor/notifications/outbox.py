@@ -1,7 +1,9 @@
 """Planning notifications for an alert change: who, on which channels, or muted by a maintenance window.
 
 Called inside the transaction that changes the alert, so the change and its deliveries (or digest items, for
-recipients whose policy batches that severity: ``digests.py``) commit together.
+recipients whose policy batches that severity: ``digests.py``) commit together. Each delivery is written in its
+recipient's language (``policy.language``); the in-app inbox message made from it too — the recipient's language,
+not the signed-in user's dashboard preference.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from datetime import datetime
 
 import structlog
 from django.db.models import Q
+from django.utils import translation
 
 from compliance_monitor.alerts.models import Alert, AlertEvent, AlertType, EventKind, Severity
 from compliance_monitor.checks.models import CheckDefinition
@@ -123,9 +126,10 @@ def _deliveries(
     urgent: bool,
     status: DeliveryStatus = DeliveryStatus.PENDING,
 ) -> list[Delivery]:
-    subject, body = messages.render(alert, reason)
+    words = rendered(alert, reason, recipients)
     rows = []
     for recipient in recipients:
+        subject, body = words[policy.language(recipient)]
         held = None if urgent else policy.quiet_until(recipient, now)
         if held:
             log.info("delivery_held_for_quiet_hours", alert=alert.pk, recipient=recipient.pk, until=held.isoformat())
@@ -144,6 +148,16 @@ def _deliveries(
             for channel in recipient.channels()
         ]
     return Delivery.objects.bulk_create(rows)
+
+
+def rendered(alert: Alert, reason: str, recipients: list[Recipient]) -> dict[str, tuple[str, str]]:
+    """The subject and body in each language these recipients read (their own, else the installation's): the same
+    alert in Czech for one manager and in English for another, each language rendered once."""
+    words = {}
+    for language in dict.fromkeys(policy.language(r) for r in recipients):
+        with translation.override(language):
+            words[language] = messages.render(alert, reason)
+    return words
 
 
 def _muted(

@@ -45,14 +45,17 @@ POLICY_FIELDS = (
     "quiet_hours_start",
     "quiet_hours_end",
 )
+# What a recipient may change of their own besides the policy: the language their notifications are written in.
+PREFERENCE_FIELDS = (*POLICY_FIELDS, "language")
 
 
 def set_policy(recipient: Recipient, **changes: Any) -> Recipient:
-    """Change a recipient's delivery policy; ``ValidationError`` naming the field when it does not hold.
+    """Change a recipient's delivery policy or language (``PREFERENCE_FIELDS``), checked by the model's
+    ``full_clean`` (the API and the dashboard alike); ``ValidationError`` naming the field when it does not hold.
 
     Items already waiting for a digest stay there and go out with the next one under the new policy.
     """
-    unknown = set(changes) - set(POLICY_FIELDS)
+    unknown = set(changes) - set(PREFERENCE_FIELDS)
     if unknown:
         raise ValidationError({name: ["not a delivery policy field"] for name in sorted(unknown)})
     for name, value in changes.items():

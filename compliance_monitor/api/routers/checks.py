@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Body, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
@@ -84,7 +85,7 @@ def stored_or_404(request: HttpRequest, name: str) -> CheckDefinition:
     except definitions.DefinitionNotFoundError as exc:
         raise HttpError(404, str(exc)) from None
     if not access.may_see_across(request.user, definitions.connections_of(stored.spec)):
-        raise HttpError(404, f"no check definition named {name!r}")
+        raise HttpError(404, _("no check definition named %(name)s") % {"name": repr(name)})
     return stored
 
 
@@ -92,7 +93,7 @@ def may_write(request: HttpRequest, data: Any) -> None:
     """A user limited to some companies writes only definitions meant for those (one for every company would
     change what the others' jobs find)."""
     if not access.may_change_across(request.user, definitions.connections_of(data)):
-        raise HttpError(403, "your access is limited to some companies: name them in 'connections'")
+        raise HttpError(403, _("your access is limited to some companies: name them in 'connections'"))
 
 
 def invalid(exc: DefinitionError) -> ValidationError:
@@ -176,7 +177,8 @@ def preview_check(request: HttpRequest, name: str, connection: str | None = None
     except DefinitionError as exc:
         raise invalid(exc) from None
     except (ValidationError, ErpError) as exc:
-        raise HttpError(409, f"the check could not run: {'; '.join(getattr(exc, 'messages', [str(exc)]))}") from None
+        problems = "; ".join(getattr(exc, "messages", [str(exc)]))
+        raise HttpError(409, _("the check could not run: %(problems)s") % {"problems": problems}) from None
 
 
 def _changes(request: HttpRequest) -> dict[str, Any]:
@@ -184,11 +186,11 @@ def _changes(request: HttpRequest) -> dict[str, Any]:
     if not request.body.strip() or ((request.content_type or "").startswith("multipart/") and not request.POST):
         return {}  # no body (an empty form counts as none)
     if request.content_type != "application/json":
-        raise HttpError(415, 'send the changes to preview as application/json: {"definition": {…}}')
+        raise HttpError(415, _('send the changes to preview as application/json: {"definition": {…}}'))
     try:
         body = json.loads(request.body)
     except ValueError:
-        raise HttpError(400, 'the body must be JSON: {"definition": {…}}') from None
+        raise HttpError(400, _('the body must be JSON: {"definition": {…}}')) from None
     changes = body.get("definition", {}) if isinstance(body, dict) else None
     if not isinstance(changes, dict):
         raise ValidationError({"definition": ["must be an object of the definition's fields"]})

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
@@ -227,7 +228,7 @@ def book_demo_stock(request: HttpRequest, name: str, body: BookingIn) -> Status[
     actor(request, Role.OPERATOR)
     connection = connection_or_404(request, name)
     if not connection.is_demo:
-        raise HttpError(422, "only the built-in demo company takes bookings from here; book in the ERP itself")
+        raise HttpError(422, _("only the built-in demo company takes bookings from here; book in the ERP itself"))
     lines = [(line.product.strip().upper(), line.quantity) for line in body.lines]
     try:
         booking = demo.book(body.warehouse, lines, user=request.user.get_username(), now=timezone.now())

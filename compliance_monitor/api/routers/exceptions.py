@@ -2,8 +2,9 @@
 reason until a date. While it stands the violation is listed as accepted on the run and the alert and counts
 toward neither; at expiry (or once revoked) the next run counts it again and its alert says so.
 
-An operator of the company, or the warehouse's manager, accepts and revokes; whoever may see a warehouse's alerts
-sees its exceptions.
+An operator of the company accepts (a warehouse's manager may not waive their own warehouse's violations); an
+operator or the warehouse's manager revokes (it only makes a violation count again); whoever may see a warehouse's
+alerts sees its exceptions. Every exception is in the configuration audit.
 """
 
 # No `from __future__ import annotations` here: ninja's @paginate resolves the view's annotations in its own
@@ -16,12 +17,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import Field
 
-from compliance_monitor.accounts.access import scope_actor, visible_in_warehouses
+from compliance_monitor.accounts.access import actor, require_connection, scope_actor, visible_in_warehouses
+from compliance_monitor.accounts.roles import Role
 from compliance_monitor.api.routers.common import ERRORS, BoundedPages
 from compliance_monitor.checks import exceptions
 from compliance_monitor.checks.models import AcceptedException
@@ -75,7 +78,8 @@ def list_exceptions(request: HttpRequest, filters: Query[ExceptionFilters]) -> Q
 
 @router.post("", response={201: ExceptionOut, **ERRORS}, summary="Accept one violation until a date")
 def accept(request: HttpRequest, body: ExceptionIn) -> Status[AcceptedException]:
-    by = scope_actor(request.user, body.connection, body.warehouse, missing="no such connection")
+    require_connection(request.user, body.connection)
+    by = actor(request.user, Role.OPERATOR)
     found = exceptions.accept(
         connection=body.connection,
         check=body.check,
@@ -99,6 +103,6 @@ def revoke(request: HttpRequest, exception_id: int) -> AcceptedException:
     found = read(request, exception_id)
     by = scope_actor(request.user, found.connection, found.warehouse, missing=MISSING)
     if not exceptions.revoke(found.pk, by=by, now=timezone.now()):
-        raise HttpError(409, "this exception no longer stands (expired or revoked)")
+        raise HttpError(409, _("this exception no longer stands (expired or revoked)"))
     found.refresh_from_db()
     return found

@@ -9,6 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
@@ -97,7 +98,7 @@ def create_job(request: HttpRequest, body: JobIn) -> Status[dict[str, Any]]:
     fields.setdefault("connection", implied_connection().name)
     access.require_connection(request.user, fields["connection"])
     if Job.objects.filter(name=fields["name"]).exists():
-        raise HttpError(409, f"a job named {fields['name']!r} exists already")
+        raise HttpError(409, _("a job named %(name)s exists already") % {"name": repr(fields["name"])})
     job = services.create_job(now=timezone.now(), **fields)
     return Status(201, with_conflict(job))
 

@@ -1,6 +1,6 @@
 """/api/v1/recipients — who is notified, and each recipient's delivery policy (immediate or digest per severity,
-digest cadence, time zone, quiet hours). Admin role; a user limited to some companies sees their recipients only.
-Recipients themselves are added and removed in the admin."""
+digest cadence, time zone, quiet hours) and language. Admin role; a user limited to some companies sees their
+recipients only. Recipients themselves are added and removed in the admin."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ class RecipientOut(Schema):
     time_zone: str = Field(..., description="IANA name; blank: the service's time zone")
     quiet_hours_start: str | None = Field(..., description="HH:MM local; only critical alerts go out until the end")
     quiet_hours_end: str | None
+    language: str = Field(
+        ..., description="What their notifications are written in: en | cs; blank: the installation's language"
+    )
 
 
 class PolicyPatch(Body):
@@ -57,6 +60,9 @@ class PolicyPatch(Body):
     time_zone: str | None = Field(None, max_length=64)
     quiet_hours_start: str | None = Field(None, pattern=CLOCK)
     quiet_hours_end: str | None = Field(None, pattern=CLOCK)
+    language: str | None = Field(
+        None, max_length=10, description="en | cs; blank: the installation's language (an unknown one is a 422)"
+    )
 
 
 def out(recipient: Recipient) -> dict[str, Any]:
@@ -85,7 +91,9 @@ def read_recipient(request: HttpRequest, recipient_id: int) -> dict[str, Any]:
     return out(get_object_or_404(visible(request), pk=recipient_id))
 
 
-@router.patch("/{recipient_id}", response={200: RecipientOut, **ERRORS}, summary="Change a delivery policy")
+@router.patch(
+    "/{recipient_id}", response={200: RecipientOut, **ERRORS}, summary="Change a delivery policy or the language"
+)
 def update_policy(request: HttpRequest, recipient_id: int, body: PolicyPatch) -> dict[str, Any]:
     actor(request, Role.ADMIN)
     recipient = get_object_or_404(visible(request), pk=recipient_id)
@@ -93,7 +101,9 @@ def update_policy(request: HttpRequest, recipient_id: int, body: PolicyPatch) ->
     for name in ("digest_time", "quiet_hours_start", "quiet_hours_end"):
         if changes.get(name) is not None:
             changes[name] = time.fromisoformat(changes[name])
-    for name in ("high_policy", "medium_policy", "low_policy", "digest_cadence", "digest_time", "time_zone"):
+    needed = ("high_policy", "medium_policy", "low_policy", "digest_cadence", "digest_time", "time_zone", "language")
+    for name in needed:
         if name in changes and changes[name] is None:
             del changes[name]  # null for a field that needs a value: unchanged
+    # The language is checked against LANGUAGES by set_policy's full_clean: a 422 naming it.
     return out(services.set_policy(recipient, **changes))

@@ -54,3 +54,13 @@ def test_a_bad_exception_is_a_422_naming_the_field(as_role, job) -> None:
         assert answer.status_code == 422, (change, answer.content)
         assert field in str(answer.json()["detail"]), answer.json()
     assert not AcceptedException.objects.exists()
+
+
+def test_every_exception_is_in_the_configuration_audit(as_role, job) -> None:
+    """Shown failing with the ``exception`` line removed from ``accounts/audit.py``'s AUDITED."""
+    from auditlog.models import LogEntry
+
+    found = as_role("operator").call("POST", "/exceptions", body()).json()
+    as_role("admin").call("DELETE", f"/exceptions/{found['id']}")
+    entries = LogEntry.objects.filter(content_type__model="acceptedexception", object_pk=str(found["id"]))
+    assert entries.count() == 2  # accepted, revoked

@@ -15,6 +15,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from compliance_monitor.accounts.access import (
@@ -26,7 +29,7 @@ from compliance_monitor.accounts.access import (
     visible_connection_rows,
 )
 from compliance_monitor.accounts.roles import Role, role_of
-from compliance_monitor.alerts import services, volume
+from compliance_monitor.alerts import services, texts, volume
 from compliance_monitor.alerts.models import Alert
 from compliance_monitor.dashboard import forms as dashboard_forms
 from compliance_monitor.dashboard import queries
@@ -35,16 +38,18 @@ from compliance_monitor.dashboard.views import exceptions as exception_views
 from compliance_monitor.dashboard.views.common import is_htmx, page, paginate, signed_in
 
 ALERTS_PAGE = 50
+ACKNOWLEDGED = gettext_lazy("Acknowledged alert %(alert)s.")
+RESOLVED = gettext_lazy("Resolved alert %(alert)s.")
 
 
 class AlertFilters(dashboard_forms.AlertFilters):
     """The inbox's filters, and the company (ERP connection) among those the user may see."""
 
-    connection = forms.ChoiceField(choices=(), required=False, label="Company")
+    connection = forms.ChoiceField(choices=(), required=False, label=pgettext_lazy("ERP connection", "Company"))
 
     def __init__(self, *args: Any, connections: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["connection"].choices = [("", "any"), *connections]  # type: ignore[attr-defined]
+        self.fields["connection"].choices = [("", texts.ANY), *connections]  # type: ignore[attr-defined]
 
 
 def connection_choices(request: HttpRequest) -> list[tuple[str, str]]:
@@ -62,7 +67,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     context = {
         "filters": filters,
         "alerts": alerts,
-        "rows": [(alert, may_act(alert)) for alert in alerts],
+        "rows": [(alert, may_act(alert)) for alert in texts.prime(alerts)],  # their texts' facts, read at once
         "counts": queries.alert_counts(visible),
         "several_connections": len(connections) > 1,  # the company filter, only when there is a choice
     }
@@ -91,6 +96,7 @@ def alert_or_404(request: HttpRequest, alert_id: int) -> Alert:
 @signed_in
 def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = alert_or_404(request, alert_id)
+    texts.prime([alert])
     context = {
         "alert": alert,
         "may_act": may_act_on(request.user, alert),
@@ -115,14 +121,15 @@ def alert_accept_volume(request: HttpRequest, alert_id: int) -> HttpResponse:
         return answer(request, alert, error=str(exc), status=403)
     except volume.NothingToAcceptError as exc:
         return answer(request, alert, error=str(exc), status=409)
-    return answer(request, alert, done=f"Accepted the new volume of {alert.warehouse}; alert {alert.pk} resolved.")
+    done = _("Accepted the new volume of %(warehouse)s; alert %(alert)s resolved.")
+    return answer(request, alert, done=done % {"warehouse": alert.warehouse, "alert": alert.pk})
 
 
 @require_POST
 @signed_in
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = alert_or_404(request, alert_id)
-    return act(request, alert, lambda by: services.acknowledge(alert, by=by, now=timezone.now()), "Acknowledged")
+    return act(request, alert, lambda by: services.acknowledge(alert, by=by, now=timezone.now()), ACKNOWLEDGED)
 
 
 @require_POST
@@ -131,12 +138,12 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = alert_or_404(request, alert_id)
     form = ResolveForm(request.POST)
     if not form.is_valid():
-        return answer(request, alert, error="Resolution notes are required.", status=422)
+        return answer(request, alert, error=_("Resolution notes are required."), status=422)
     notes = form.cleaned_data["notes"]
-    return act(request, alert, lambda by: services.resolve(alert, by=by, notes=notes, now=timezone.now()), "Resolved")
+    return act(request, alert, lambda by: services.resolve(alert, by=by, notes=notes, now=timezone.now()), RESOLVED)
 
 
-def act(request: HttpRequest, alert: Alert, action: Callable[[str], Alert], done: str) -> HttpResponse:
+def act(request: HttpRequest, alert: Alert, action: Callable[[str], Alert], done: Promise) -> HttpResponse:
     """Do ``action`` as the caller (if they may act on this alert) and answer with the outcome either way."""
     try:
         alert = action(alert_actor(request.user, alert))
@@ -146,13 +153,14 @@ def act(request: HttpRequest, alert: Alert, action: Callable[[str], Alert], done
         return answer(request, alert, error=str(exc), status=409)
     except ValidationError as exc:
         return answer(request, alert, error=" ".join(exc.messages), status=422)
-    return answer(request, alert, done=f"{done} alert {alert.pk}.")
+    return answer(request, alert, done=str(done) % {"alert": alert.pk})
 
 
 def answer(request: HttpRequest, alert: Alert, *, done: str = "", error: str = "", status: int = 200) -> HttpResponse:
     """In place (htmx): the alert's row again, with the outcome; otherwise back to where the form was."""
     if is_htmx(request):
         alert.refresh_from_db()
+        texts.prime([alert])
         context = {"alert": alert, "may_act": may_act_on(request.user, alert), "error": error, "done": done}
         return page(request, "dashboard/_alert_row.html", context, status=status)
     if error:

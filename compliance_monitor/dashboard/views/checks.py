@@ -11,17 +11,25 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from compliance_monitor.accounts import access
 from compliance_monitor.accounts.roles import Role
-from compliance_monitor.checks import definitions, files
+from compliance_monitor.checks import definitions, files, texts
 from compliance_monitor.checks.definition import DefinitionError
 from compliance_monitor.checks.models import CheckDefinition
 from compliance_monitor.dashboard.views.common import needs, page
 from compliance_monitor.erp.flexi import ErpError
 
 MAX_YAML = 20_000
+# A previewed scope's status (``checks.base.OutcomeStatus``) in the reader's language.
+OUTCOME_WORDS = {
+    "passed": pgettext_lazy("check outcome", "passed"),
+    "violated": pgettext_lazy("check outcome", "violated"),
+    "error": pgettext_lazy("check outcome", "error"),
+}
 STARTER = {
     "name": "my.check",
     "title": {"en": "My check", "cs": "Moje kontrola"},
@@ -53,9 +61,10 @@ def may_write(request: HttpRequest, *specs: Any) -> None:
 @needs(Role.VIEWER)
 def check_list(request: HttpRequest) -> HttpResponse:
     rows = [
-        (stored, definitions.definition_of(stored))
+        (stored, definition, texts.title_in(definition))  # the title in the reader's language
         for stored in CheckDefinition.objects.all()
         if access.may_see_across(request.user, definitions.connections_of(stored.spec))
+        for definition in [definitions.definition_of(stored)]
     ]
     return page(request, "dashboard/checks.html", {"rows": rows})
 
@@ -75,7 +84,9 @@ def check_new(request: HttpRequest) -> HttpResponse:
         stored = definitions.create(data, now=timezone.now(), by=request.user.get_username())
     except DefinitionError as exc:
         return editor(request, None, text, errors=exc.errors, status=422)
-    messages.success(request, f"Added check {stored.name} (version {stored.version}).")
+    messages.success(
+        request, _("Added check %(name)s (version %(version)s).") % {"name": stored.name, "version": stored.version}
+    )
     return redirect("dashboard:check", name=stored.name)
 
 
@@ -102,7 +113,9 @@ def _post(request: HttpRequest, stored: CheckDefinition) -> HttpResponse:
         return editor(request, stored, text, errors=exc.errors, status=422)
     except definitions.DefinitionNotFoundError:  # deleted meanwhile
         raise Http404(f"no check named {stored.name!r}") from None
-    messages.success(request, f"Saved check {updated.name} (version {updated.version}).")
+    messages.success(
+        request, _("Saved check %(name)s (version %(version)s).") % {"name": updated.name, "version": updated.version}
+    )
     return redirect("dashboard:check", name=updated.name)
 
 
@@ -116,26 +129,30 @@ def check_delete(request: HttpRequest, name: str) -> HttpResponse:
     except definitions.DefinitionInUseError as exc:
         messages.error(request, str(exc))
         return redirect("dashboard:check", name=name)
-    messages.success(request, f"Deleted check {name}.")
+    messages.success(request, _("Deleted check %(name)s.") % {"name": name})
     return redirect("dashboard:checks")
 
 
 def editor(request: HttpRequest, stored: CheckDefinition | None, text: str, **kw: Any) -> HttpResponse:
     status = kw.pop("status", 200)
     context = {"stored": stored, "text": text, "errors": kw.pop("errors", {}), "preview": kw.pop("preview", None)}
+    if stored is not None:  # its title and description in the reader's language, as last saved
+        definition = definitions.definition_of(stored)
+        context |= {"title": texts.title_in(definition), "description": texts.description_in(definition)}
     return page(request, "dashboard/check_edit.html", {**context, **kw}, status=status)
 
 
 def _read(request: HttpRequest) -> tuple[str, Any, dict[str, list[str]]]:
     text = request.POST.get("definition", "")
     if len(text) > MAX_YAML:
-        return text[:MAX_YAML], None, {"definition": [f"at most {MAX_YAML:,} characters"]}
+        return text[:MAX_YAML], None, {"definition": [_("at most %(count)s characters") % {"count": f"{MAX_YAML:,}"}]}
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        return text, None, {"definition": [f"not YAML: {exc}"]}
+        return text, None, {"definition": [_("not YAML: %(error)s") % {"error": exc}]}
     if not isinstance(data, dict):
-        return text, None, {"definition": ["must be a mapping of fields (name, title, evidence, predicate, …)"]}
+        problem = _("must be a mapping of fields (name, title, evidence, predicate, …)")
+        return text, None, {"definition": [problem]}
     return text, data, {}
 
 
@@ -154,4 +171,6 @@ def _checked(request: HttpRequest, stored: CheckDefinition | None, text: str, da
     except (ValidationError, ErpError) as exc:
         problem = "; ".join(getattr(exc, "messages", [str(exc)]))
         return editor(request, stored, text, errors={"run": [problem]}, status=409)
+    for scope in preview["scopes"]:
+        scope["status_text"] = str(OUTCOME_WORDS.get(scope["status"], scope["status"]))
     return editor(request, stored, text, preview=preview)

@@ -12,12 +12,14 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django_htmx.http import HttpResponseClientRedirect
 
 from compliance_monitor.accounts import access
 from compliance_monitor.accounts.roles import Role, managed_warehouses, require, role_of
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
+
 LIVE_SECONDS = 3  # how often live parts of a page poll (the issue allows at most 5)
 
 
@@ -59,6 +61,7 @@ def page(request: HttpRequest, template: str, context: dict[str, Any], *, status
     role = role_of(request.user)
     header = {
         "role": role,
+        "role_label": role.label if role is not None else "",
         "can_operate": role is not None and role >= Role.OPERATOR,
         "can_admin": role is not None and role >= Role.ADMIN,
         "can_view": role is not None,
@@ -76,7 +79,7 @@ def paginate(request: HttpRequest, rows: QuerySet[Any], per_page: int) -> Page[A
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """The 403 page (handler403): says why, in the dashboard's frame."""
-    message = str(exception) if isinstance(exception, PermissionDenied) and str(exception) else "not allowed"
+    message = str(exception) if isinstance(exception, PermissionDenied) and str(exception) else gettext("not allowed")
     if is_htmx(request):
         return render(request, "dashboard/_error.html", {"error": message}, status=403)
     if not request.user.is_authenticated:

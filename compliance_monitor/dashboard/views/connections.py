@@ -14,6 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance_monitor.accounts.access import visible_connection_rows
@@ -26,7 +29,18 @@ from compliance_monitor.dashboard.views.common import needs, page
 from compliance_monitor.dashboard.views.jobs import attach
 from compliance_monitor.erp import catalog, change_feed, connections, probe, synthetic
 from compliance_monitor.erp.crypto import UndecryptableSecretError
-from compliance_monitor.erp.models import Connection
+from compliance_monitor.erp.models import Connection, FeedMode
+
+# The change feed's modes (stored values) as people read them.
+FEED_MODE_LABELS: dict[str, Promise] = {
+    FeedMode.OFF: pgettext_lazy("change feed mode", "off"),
+    FeedMode.POLL: pgettext_lazy("change feed mode", "poll"),
+    FeedMode.HOOK: pgettext_lazy("change feed mode", "hook"),
+}
+
+
+def feed_mode_label(mode: str) -> str:
+    return str(FEED_MODE_LABELS.get(mode, mode))
 
 
 def connection_or_404(request: HttpRequest, name: str) -> Connection:
@@ -58,7 +72,10 @@ def connection_add(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             attach(form, exc)
         else:
-            messages.success(request, f"Added connection {connection.name}. Next: test it, then read its catalog.")
+            messages.success(
+                request,
+                _("Added connection %(name)s. Next: test it, then read its catalog.") % {"name": connection.name},
+            )
             return redirect("dashboard:connection", name=connection.name)
     return list_page(request, form, status=422)
 
@@ -78,6 +95,7 @@ def detail_page(request: HttpRequest, connection: Connection, *, status: int = 2
         "catalog": index.catalog,
         "index": index,
         "catalog_warnings": catalog.warnings(index.catalog),
+        "test_steps": probe.shown_steps(connection.last_test_result),  # in the reader's language
         "rules": rules,
         "jobs": jobs,
         "remove_form": extra.pop("remove_form", None) or RemoveConnectionForm(),
@@ -101,7 +119,10 @@ def feed_context(connection: Connection) -> dict[str, Any]:
     return {
         "feed": feed,
         "feed_lag": feed.lag_seconds(timezone.now()),
-        "feed_modes": change_feed.MODES,
+        "feed_mode_label": feed_mode_label(feed.mode),
+        "feed_poll_label": feed_mode_label(FeedMode.POLL),
+        "feed_hook_label": feed_mode_label(FeedMode.HOOK),
+        "feed_modes": [(mode, feed_mode_label(mode)) for mode in change_feed.MODES],
         "demo_warehouses": warehouses,
         "booking_warehouse": target,
         "booking_product": "ZBO00001" if target == "MATERIAL" else "MAT00001",  # of a goods group foreign there
@@ -138,7 +159,10 @@ def connection_edit(request: HttpRequest, name: str) -> HttpResponse:
         except ValidationError as exc:
             attach(form, exc)
         else:
-            messages.success(request, f"Saved connection {connection.name}. Test it again to see it still answers.")
+            messages.success(
+                request,
+                _("Saved connection %(name)s. Test it again to see it still answers.") % {"name": connection.name},
+            )
             return redirect("dashboard:connection", name=connection.name)
     return edit_page(request, connection_or_404(request, name), form, status=422)  # afresh: the refused values
 
@@ -158,7 +182,7 @@ def connection_remove(request: HttpRequest, name: str) -> HttpResponse:
         connections.delete_connection(connection)
     except connections.ConnectionInUseError as exc:
         return detail_page(request, connection, status=409, remove_error=str(exc), jobs_in_the_way=exc.jobs)
-    messages.success(request, f"Removed connection {name} with its rules and catalog.")
+    messages.success(request, _("Removed connection %(name)s with its rules and catalog.") % {"name": name})
     return redirect("dashboard:connections")
 
 
@@ -169,12 +193,14 @@ def connection_test(request: HttpRequest, name: str) -> HttpResponse:
     try:
         result = probe.test_connection(connection, now=timezone.now())
     except UndecryptableSecretError as exc:
-        messages.error(request, f"{exc}: set the password again.")
+        messages.error(request, _("%(error)s: set the password again.") % {"error": exc})
     else:
         if result.ok:
-            messages.success(request, f"Connection {connection.name}: every step passed.")
+            messages.success(request, _("Connection %(name)s: every step passed.") % {"name": connection.name})
         else:
-            messages.error(request, f"Connection {connection.name}: the test failed, see the steps.")
+            messages.error(
+                request, _("Connection %(name)s: the test failed, see the steps.") % {"name": connection.name}
+            )
     return redirect("dashboard:connection", name=connection.name)
 
 
@@ -188,8 +214,14 @@ def catalog_refresh(request: HttpRequest, name: str) -> HttpResponse:
     try:
         found = catalog.refresh(connection, now=timezone.now())
     except catalog.CatalogRefreshError as exc:
-        messages.error(request, f"Could not read the catalog of {connection.name}: {exc.message}")
+        problem = {"name": connection.name, "error": exc.message}
+        messages.error(request, _("Could not read the catalog of %(name)s: %(error)s") % problem)
     else:
-        counts = f"{len(found.warehouses)} warehouses, {len(found.goods_groups)} goods groups"
-        messages.success(request, f"Read the catalog of {connection.name}: {counts}.")
+        warehouses, groups = len(found.warehouses), len(found.goods_groups)
+        counts = {
+            "warehouses": ngettext("%(count)s warehouse", "%(count)s warehouses", warehouses) % {"count": warehouses},
+            "groups": ngettext("%(count)s goods group", "%(count)s goods groups", groups) % {"count": groups},
+        }
+        text = _("Read the catalog of %(name)s: %(warehouses)s, %(groups)s.")
+        messages.success(request, text % {"name": connection.name, **counts})
     return redirect(reverse("dashboard:connection", kwargs={"name": connection.name}) + "#catalog")

@@ -14,15 +14,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from compliance_monitor.accounts.access import (
+    actor,
     alert_actor,
     may_act_on,
     scope_actor,
     visible_alerts,
     visible_in_warehouses,
 )
+from compliance_monitor.accounts.roles import Role, role_of
 from compliance_monitor.alerts.models import Alert, AlertType
 from compliance_monitor.checks import exceptions
 from compliance_monitor.checks.models import AcceptedException
@@ -30,9 +34,11 @@ from compliance_monitor.dashboard.views.common import signed_in
 
 
 class AcceptForm(forms.Form):
-    identity = forms.CharField(max_length=100, label="Product")
-    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    until = forms.DateField(label="Until (the end of that day)", widget=forms.DateInput(attrs={"type": "date"}))
+    identity = forms.CharField(max_length=100, label=gettext_lazy("Product"))
+    reason = forms.CharField(max_length=2000, label=gettext_lazy("Why"), widget=forms.Textarea(attrs={"rows": 2}))
+    until = forms.DateField(
+        label=gettext_lazy("Until (the end of that day)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 def context_for(request: HttpRequest, alert: Alert) -> dict[str, Any]:
@@ -45,7 +51,13 @@ def context_for(request: HttpRequest, alert: Alert) -> dict[str, Any]:
     first = alert.violation_details[0]["product_code"] if alert.violation_details else ""
     default_until = timezone.localdate() + timedelta(days=90)
     form = AcceptForm(initial={"identity": first, "until": default_until})
-    return {"exceptions": standing, "accept_form": form, "may_accept": may_act_on(request.user, alert)}
+    may_accept = (role_of(request.user) or 0) >= Role.OPERATOR and may_act_on(request.user, alert)
+    return {
+        "exceptions": standing,
+        "accept_form": form,
+        "may_accept": may_accept,  # an operator accepts; a warehouse's manager may not waive their own violations
+        "may_revoke": may_act_on(request.user, alert),  # revoking only makes a violation count again
+    }
 
 
 @require_POST
@@ -55,7 +67,7 @@ def accept(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = AcceptForm(request.POST)
     if not form.is_valid():
         problems = "; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in form.errors.items())
-        return back(request, alert, error=f"Not accepted — {problems}")
+        return back(request, alert, error=_("Not accepted — %(problems)s") % {"problems": problems})
     data = form.cleaned_data
     try:
         found = exceptions.accept(
@@ -65,15 +77,18 @@ def accept(request: HttpRequest, alert_id: int) -> HttpResponse:
             identity=data["identity"],
             reason=data["reason"],
             expires_at=end_of(data["until"]),
-            by=alert_actor(request.user, alert),
+            by=_operator(request, alert),
             now=timezone.now(),
         )
     except PermissionDenied as exc:
         return back(request, alert, error=str(exc))
     except ValidationError as exc:
-        return back(request, alert, error="Not accepted — " + "; ".join(_problems(exc)))
+        return back(request, alert, error=_("Not accepted — %(problems)s") % {"problems": "; ".join(_problems(exc))})
     until = timezone.localtime(found.expires_at).strftime("%Y-%m-%d")
-    done = f"{found.identity} is accepted until {until}: from the next run it is listed, not counted."
+    done = _("%(product)s is accepted until %(day)s: from the next run it is listed, not counted.") % {
+        "product": found.identity,
+        "day": until,
+    }
     return back(request, alert, done=done)
 
 
@@ -87,8 +102,16 @@ def revoke(request: HttpRequest, alert_id: int, exception_id: int) -> HttpRespon
     except PermissionDenied as exc:
         return back(request, alert, error=str(exc))
     if not exceptions.revoke(found.pk, by=by, now=timezone.now()):
-        return back(request, alert, error=f"The exception for {found.identity} no longer stands.")
-    return back(request, alert, done=f"{found.identity} counts again from the next run.")
+        return back(
+            request, alert, error=_("The exception for %(product)s no longer stands.") % {"product": found.identity}
+        )
+    return back(request, alert, done=_("%(product)s counts again from the next run.") % {"product": found.identity})
+
+
+def _operator(request: HttpRequest, alert: Alert) -> str:
+    """Operators of the alert's company accept exceptions; a warehouse's manager alone may not."""
+    alert_actor(request.user, alert)  # another company's alert: a 404
+    return actor(request.user, Role.OPERATOR)
 
 
 def alert_or_404(request: HttpRequest, alert_id: int) -> Alert:

@@ -9,11 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from compliance_monitor.accounts.roles import Role
 from compliance_monitor.dashboard.views.common import needs
-from compliance_monitor.dashboard.views.connections import connection_or_404
+from compliance_monitor.dashboard.views.connections import FEED_MODE_LABELS, connection_or_404, feed_mode_label
 from compliance_monitor.erp import bookings, change_feed, demo, synthetic
 from compliance_monitor.erp.models import FeedMode
 
@@ -21,13 +23,15 @@ WAREHOUSES = [(w.code, f"{w.code} — {w.name}") for w in synthetic.Company.demo
 
 
 class FeedForm(forms.Form):
-    mode = forms.ChoiceField(choices=FeedMode.choices)
+    mode = forms.ChoiceField(choices=[(mode, FEED_MODE_LABELS.get(mode, mode)) for mode in FeedMode.values])
 
 
 class BookingForm(forms.Form):
-    warehouse = forms.ChoiceField(choices=WAREHOUSES, initial="ZBOZI", label="Into warehouse")
-    product = forms.CharField(max_length=20, initial="MAT00001", label="Product code", help_text="e.g. MAT00001")
-    quantity = forms.FloatField(min_value=-1e6, max_value=1e6, initial=5, label="Quantity")
+    warehouse = forms.ChoiceField(choices=WAREHOUSES, initial="ZBOZI", label=gettext_lazy("Into warehouse"))
+    product = forms.CharField(
+        max_length=20, initial="MAT00001", label=gettext_lazy("Product code"), help_text=gettext_lazy("e.g. MAT00001")
+    )
+    quantity = forms.FloatField(min_value=-1e6, max_value=1e6, initial=5, label=gettext_lazy("Quantity"))
 
 
 def feed_anchor(name: str) -> str:
@@ -40,13 +44,14 @@ def feed_mode(request: HttpRequest, name: str) -> HttpResponse:
     connection = connection_or_404(request, name)
     form = FeedForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "mode: choose off, poll or hook.")
+        messages.error(request, _("mode: choose off, poll or hook."))
         return redirect(feed_anchor(connection.name))
     feed = change_feed.set_mode(connection, form.cleaned_data["mode"], now=timezone.now())
+    said = {"name": connection.name, "mode": feed_mode_label(feed.mode), "warning": feed.warning}
     if feed.warning:
-        messages.warning(request, f"Change feed of {connection.name}: {feed.mode}, but {feed.warning}.")
+        messages.warning(request, _("Change feed of %(name)s: %(mode)s, but %(warning)s.") % said)
     else:
-        messages.success(request, f"Change feed of {connection.name}: {feed.mode}.")
+        messages.success(request, _("Change feed of %(name)s: %(mode)s.") % said)
     return redirect(feed_anchor(connection.name))
 
 
@@ -57,7 +62,7 @@ def demo_booking(request: HttpRequest, name: str) -> HttpResponse:
     form = BookingForm(request.POST)
     if not connection.is_demo or not form.is_valid():
         problems = "; ".join(f"{field}: {' '.join(map(str, errs))}" for field, errs in form.errors.items())
-        messages.error(request, problems or "Only the demo company can be booked into from here.")
+        messages.error(request, problems or _("Only the demo company can be booked into from here."))
         return redirect(feed_anchor(connection.name))
     data = form.cleaned_data
     try:
@@ -68,11 +73,18 @@ def demo_booking(request: HttpRequest, name: str) -> HttpResponse:
             now=timezone.now(),
         )
     except bookings.BookingError as exc:
-        messages.error(request, f"Not booked: {exc}.")
+        messages.error(request, _("Not booked: %(error)s.") % {"error": exc})
     else:
-        messages.success(
-            request,
-            f"Booked {data['quantity']:g} × {data['product'].upper()} into {data['warehouse']} "
-            f"(document {booking.code}, change log version {booking.version}): re-checked within seconds.",
+        booked = {
+            "quantity": f"{data['quantity']:g}",
+            "product": data["product"].upper(),
+            "warehouse": data["warehouse"],
+            "document": booking.code,
+            "version": booking.version,
+        }
+        text = _(
+            "Booked %(quantity)s × %(product)s into %(warehouse)s (document %(document)s, change log version "
+            "%(version)s): re-checked within seconds."
         )
+        messages.success(request, text % booked)
     return redirect(feed_anchor(connection.name))

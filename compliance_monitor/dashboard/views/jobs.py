@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance_monitor.accounts import access
@@ -134,7 +135,7 @@ def job_edit(request: HttpRequest, name: str) -> HttpResponse:
         except ValidationError as exc:
             attach(form, exc)
         else:
-            messages.success(request, f"Saved {job.name}.")
+            messages.success(request, _("Saved %(job)s.") % {"job": job.name})
             return redirect("dashboard:job", name=job.name)
     job.refresh_from_db()  # the service set the refused values on this instance
     return job_page(request, job, status=422, edit_form=form)
@@ -159,7 +160,7 @@ def cron_preview(request: HttpRequest) -> HttpResponse:
 @needs(Role.ADMIN)
 def job_enable(request: HttpRequest, name: str) -> HttpResponse:
     job = services.enable(job_or_404(request, name), by=actor(request.user, Role.ADMIN), now=timezone.now())
-    messages.success(request, f"Enabled {job.name}; its failure streak starts over.")
+    messages.success(request, _("Enabled %(job)s; its failure streak starts over.") % {"job": job.name})
     return redirect("dashboard:job", name=job.name)
 
 
@@ -172,7 +173,7 @@ def job_disable(request: HttpRequest, name: str) -> HttpResponse:
         return job_page(request, job, status=422, disable_form=form)
     by = actor(request.user, Role.ADMIN)
     services.disable(job, reason=form.cleaned_data["reason"], by=by, now=timezone.now())
-    messages.success(request, f"Disabled {job.name}; its configuration is kept.")
+    messages.success(request, _("Disabled %(job)s; its configuration is kept.") % {"job": job.name})
     return redirect("dashboard:job", name=job.name)
 
 
@@ -215,7 +216,8 @@ def job_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             attach(form, exc)
         else:
-            messages.success(request, f"Created job {job.name} on connection {job.connection.name}.")
+            created = _("Created job %(job)s on connection %(connection)s.")
+            messages.success(request, created % {"job": job.name, "connection": job.connection.name})
             return redirect("dashboard:job", name=job.name)
     return new_page(request, form, chosen, status=422)
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from compliance_monitor.accounts.roles import Role
@@ -46,7 +47,7 @@ def rule_add(request: HttpRequest, name: str) -> HttpResponse:
         except ValidationError as exc:
             attach(form, exc)
         else:
-            messages.success(request, f"Added the rule for warehouse {rule.warehouse_code}.")
+            messages.success(request, _("Added the rule for warehouse %(code)s.") % {"code": rule.warehouse_code})
             return redirect(rules_url(connection))
     return rule_page(request, connection, form, index, status=422)
 
@@ -65,7 +66,7 @@ def rule_edit(request: HttpRequest, name: str, rule_id: int) -> HttpResponse:
         except ValidationError as exc:
             attach(form, exc)
         else:
-            messages.success(request, f"Saved the rule for warehouse {rule.warehouse_code}.")
+            messages.success(request, _("Saved the rule for warehouse %(code)s.") % {"code": rule.warehouse_code})
             return redirect(rules_url(connection))
     return rule_page(request, connection, form, index, rule=rule_or_404(request, name, rule_id), status=422)
 
@@ -83,5 +84,5 @@ def rule_page(
 def rule_delete(request: HttpRequest, name: str, rule_id: int) -> HttpResponse:
     rule = rule_or_404(request, name, rule_id)
     rules.delete_rule(rule, now=timezone.now())
-    messages.success(request, f"Deleted the rule for warehouse {rule.warehouse_code}.")
+    messages.success(request, _("Deleted the rule for warehouse %(code)s.") % {"code": rule.warehouse_code})
     return redirect(rules_url(rule.connection))

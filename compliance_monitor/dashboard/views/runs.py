@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from compliance_monitor.accounts.access import actor, visible_executions
@@ -50,5 +51,5 @@ def run_cancel(request: HttpRequest, execution_id: uuid.UUID) -> HttpResponse:
     except services.ExecutionFinishedError as exc:
         messages.warning(request, str(exc))
     else:
-        messages.success(request, "Cancelled. The job may run again at once.")
+        messages.success(request, _("Cancelled. The job may run again at once."))
     return redirect("dashboard:run", execution_id=execution.pk)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from compliance_monitor import catalogs
 from compliance_monitor.jobs import setup
 
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, no_static: bool, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        for catalog in catalogs.compile_missing():
+            self.stdout.write(f"compiled the translation catalog {catalog.parent.parent.name}")
         if not no_static:
             call_command("collectstatic", interactive=False, verbosity=0)
         for line in setup.set_up(now=timezone.now()):
