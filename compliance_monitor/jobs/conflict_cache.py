@@ -46,7 +46,7 @@ SNAPSHOT = 1  # the one row
 # finder compares warehouses only, so a finder that starts comparing checks needs no new invalidation.
 SCHEDULE_FIELDS = ("pk", "name", "cron", "timezone", "checks", "warehouses", "connection_id")
 
-Messages = dict[str, list[str]]  # job id (a string: JSON) -> that job's warnings
+Messages = dict[str, list[Any]]  # job id (a string: JSON) -> that job's conflicts' facts (texts, if stored before)
 
 
 def key(job_id: int) -> str:
@@ -72,13 +72,15 @@ def is_fresh(stored: str, computed_at: datetime, current: str, *, now: datetime)
     return stored == current and abs(now - computed_at) < MAX_AGE
 
 
-def stored(schedules: list[tuple[Any, ...]], *, now: datetime) -> Messages:
-    """Every job's warnings (by :func:`key`), checked against ``schedules``: every enabled job's, as they are now."""
+def stored(schedules: list[tuple[Any, ...]], *, now: datetime) -> dict[str, list[str]]:
+    """Every job's warnings (by :func:`key`), checked against ``schedules``: every enabled job's, as they are now;
+    written in the active language from the stored facts."""
     row = _snapshot()
     if row is None or not is_fresh(row[0], row[1], fingerprint(schedules), now=now):
         refresh(now=now)
         row = _snapshot()
-    return json.loads(row[2]) if row else {}
+    found: Messages = json.loads(row[2]) if row else {}
+    return {job: [conflicts.describe(item) for item in items] for job, items in found.items()}
 
 
 def messages_of(job: Job, *, now: datetime) -> list[str]:
@@ -114,9 +116,9 @@ def compute(jobs: list[Job], *, now: datetime) -> Messages:
     ids = {job.name: job.pk for job in jobs}
     messages: Messages = {}
     for conflict in conflicts.find_conflicts(now=now, jobs=jobs):
-        text = conflict.message
+        facts = conflict.facts()
         for name in (conflict.job, conflict.other):
-            messages.setdefault(key(ids[name]), []).append(text)
+            messages.setdefault(key(ids[name]), []).append(facts)
     return messages
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice, takewhile
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Avg
+from django.utils.translation import gettext, ngettext
 
 from compliance_monitor.jobs import cron as cronlib
 from compliance_monitor.jobs.models import Execution, Job, Status
@@ -34,12 +36,35 @@ class ScheduleConflict:
 
     @property
     def message(self) -> str:
-        places = "all warehouses" if self.warehouses == ["*"] else ", ".join(self.warehouses)
-        times = f"{self.overlaps_in_horizon} time{'' if self.overlaps_in_horizon == 1 else 's'}"
-        return (
-            f"{self.job} and {self.other} both check {places} and overlap {times} in the next 7 days, "
-            f"first at {self.first_overlap_at:%Y-%m-%d %H:%M} UTC"
-        )
+        return describe(self.facts())
+
+    def facts(self) -> dict[str, Any]:
+        """What is stored (``conflict_cache.py``): the warning is written from it when read, in the reader's
+        language."""
+        return {
+            "job": self.job,
+            "other": self.other,
+            "warehouses": self.warehouses,
+            "first": self.first_overlap_at.isoformat(),
+            "count": self.overlaps_in_horizon,
+        }
+
+
+def describe(facts: dict[str, Any] | str) -> str:
+    """A conflict's warning in the active language (a snapshot stored before facts were: its text as stored)."""
+    if isinstance(facts, str):
+        return facts
+    places = gettext("all warehouses") if facts["warehouses"] == ["*"] else ", ".join(facts["warehouses"])
+    count = int(facts["count"])
+    first = f"{datetime.fromisoformat(facts['first']):%Y-%m-%d %H:%M}"
+    text = ngettext(
+        "%(job)s and %(other)s both check %(places)s and overlap %(count)s time in the next 7 days, "
+        "first at %(first)s UTC",
+        "%(job)s and %(other)s both check %(places)s and overlap %(count)s times in the next 7 days, "
+        "first at %(first)s UTC",
+        count,
+    )
+    return text % {"job": facts["job"], "other": facts["other"], "places": places, "count": count, "first": first}
 
 
 def shared_warehouses(a: Job, b: Job) -> list[str]:

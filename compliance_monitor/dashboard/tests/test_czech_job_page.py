@@ -133,3 +133,19 @@ def _sundays() -> list[datetime]:
     """The next five Sundays at 16:00 in Prague, as the preview computes them."""
     found = cron.next_fire_times(SUNDAYS["cron"], SUNDAYS["timezone"], after=timezone.now(), count=5)
     return [at.astimezone(ZoneInfo(SUNDAYS["timezone"])) for at in found]
+
+
+def test_the_chart_keeps_its_coordinates_numbers_for_the_browser_in_czech(
+    czech_catalog: None, three_runs: Job, as_role: Callable[[str], Client]
+) -> None:
+    """Czech writes 12,5 — an SVG coordinate must stay 12.5 or the chart is not drawn. Shown failing without the
+    ``{% localize off %}`` around the chart's SVG in _daily_chart.html."""
+    page = as_role("viewer").get(JOB, HTTP_ACCEPT_LANGUAGE="cs").content.decode()
+    chart = page[page.index('data-testid="daily-chart"') : page.index("</svg>")]
+    number, pair = r"-?\d+(\.\d+)?", r"-?\d+(\.\d+)?,-?\d+(\.\d+)?"
+    single = re.findall(r'\s(?:x|y|x1|x2|y1|y2|width|height)="([^"]*)"', chart)
+    points = [p for line in re.findall(r'\spoints="([^"]*)"', chart) for p in line.split()]
+    assert single and points
+    assert [v for v in single if not re.fullmatch(number, v)] == []
+    assert [p for p in points if not re.fullmatch(pair, p)] == []
+    assert any("." in value for value in single + points)  # fractions there are, written the browser's way

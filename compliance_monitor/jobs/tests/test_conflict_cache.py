@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from compliance_monitor.jobs import conflict_cache, conflicts, services, tasks
 from compliance_monitor.jobs.models import ConflictSnapshot, Job
@@ -103,8 +104,27 @@ def test_the_first_read_after_the_migration_computes_and_stores(make_job, now) -
 
     (warning,) = everyone(now)["a"]
 
+    stored = json.loads(ConflictSnapshot.objects.get().messages)  # the facts, written out when read
+    assert {job: [conflicts.describe(f) for f in facts] for job, facts in stored.items()} == {
+        conflict_cache.key(job.pk): [warning] for job in Job.objects.all()
+    }
+
+
+def test_a_snapshot_stores_facts_and_each_reader_gets_the_warning_in_their_language(
+    make_job, now, czech_catalog
+) -> None:
+    """Shown failing with ``compute`` storing ``conflict.message`` (the text of the language it ran in)."""
+    make_job("a")
+    make_job("b")
+    with translation.override("en"):
+        (english,) = everyone(now)["a"]
     stored = json.loads(ConflictSnapshot.objects.get().messages)
-    assert stored == {conflict_cache.key(job.pk): [warning] for job in Job.objects.all()}
+    assert all(isinstance(item, dict) and item["count"] >= 1 for items in stored.values() for item in items)
+    with translation.override("cs"):
+        (czech,) = everyone(now)["a"]
+    assert english.startswith("a and b both check all warehouses") and czech != english
+    legacy = "a and b both check MATERIAL and overlap 2 times in the next 7 days, first at 2026-06-01 13:00 UTC"
+    assert conflicts.describe(legacy) == legacy  # a snapshot stored before facts were: shown as stored
 
 
 def test_deleting_a_job_stores_conflicts_without_it(saved, now, expansions, django_capture_on_commit_callbacks) -> None:
