@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from django.utils.translation import gettext as _
+
 from compliance_monitor.checks.predicate import FieldType, Predicate, PredicateError, compile_predicate
 
 FieldsOf = Callable[[str], Mapping[str, FieldType] | None]  # evidence → its fields' types; None: no such evidence
@@ -161,10 +163,10 @@ def parse(data: Any, fields_of: FieldsOf | None) -> Definition:
     checked when ``fields_of`` is given (a stored version, already checked, is read back without)."""
     errors: dict[str, list[str]] = {}
     if not isinstance(data, Mapping):
-        raise DefinitionError({"definition": ["must be a mapping of fields (name, title, evidence, predicate, …)"]})
+        raise DefinitionError({"definition": [_("must be a mapping of fields (name, title, evidence, predicate, …)")]})
     for key in data:
         if key not in KEYS:
-            errors.setdefault(str(key), []).append(f"unknown field (known: {', '.join(KEYS)})")
+            errors.setdefault(str(key), []).append(_("unknown field (known: %(known)s)") % {"known": ", ".join(KEYS)})
     parsed = _Reader(data, errors).definition()
     if fields_of is not None and not {"evidence", "predicate", "parameters"} & set(errors):
         found: dict[str, list[str]] = {}  # the fields' problems too, except where the shape was wrong already
@@ -185,9 +187,10 @@ class _Reader:
         self.errors.setdefault(key, []).append(problem)
 
     def definition(self) -> Definition:
-        name = self.text("name", required=True, pattern=NAME, hint="lower-case letters, digits, '.', '_', '-'")
+        hint = _("lower-case letters, digits, '.', '_', '-'")
+        name = self.text("name", required=True, pattern=NAME, hint=hint)
         title = self.languages("title", required=True)
-        evidence = self.text("evidence", required=True, pattern=EVIDENCE, hint="a Flexi evidence, e.g. cenik")
+        evidence = self.text("evidence", required=True, pattern=EVIDENCE, hint=_("a Flexi evidence, e.g. cenik"))
         predicate = self.text("predicate", required=True)
         identity = self.paths("identity", required=True)
         values: dict[str, Any] = {
@@ -212,14 +215,14 @@ class _Reader:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
-                self.fail(key, "is required")
+                self.fail(key, _("is required"))
             return ""
         if not isinstance(value, str) or len(value) > MAX_TEXT:
-            self.fail(key, f"must be text of at most {MAX_TEXT} characters")
+            self.fail(key, _("must be text of at most %(max)d characters") % {"max": MAX_TEXT})
             return ""
         value = value.strip()
         if pattern is not None and not pattern.match(value):
-            self.fail(key, f"{value[:60]!r} is not valid ({hint})")
+            self.fail(key, _("%(value)s is not valid (%(hint)s)") % {"value": repr(value[:60]), "hint": hint})
         return value
 
     def languages(self, key: str, *, required: bool = False) -> dict[str, str]:
@@ -228,13 +231,14 @@ class _Reader:
             value = {"en": value}
         if value in (None, "", {}):
             if required:
-                self.fail(key, "is required")
+                self.fail(key, _("is required"))
             return {}
         if not isinstance(value, Mapping) or not all(
             lang in LANGUAGES and isinstance(text, str) and text.strip() and len(text) <= MAX_TEXT
             for lang, text in value.items()
         ):
-            self.fail(key, f"must be text, or texts by language ({', '.join(LANGUAGES)})")
+            problem = _("must be text, or texts by language (%(languages)s)")
+            self.fail(key, problem % {"languages": ", ".join(LANGUAGES)})
             return {}
         return {lang: value[lang].strip() for lang in LANGUAGES if lang in value}
 
@@ -242,50 +246,52 @@ class _Reader:
         value = self.data.get(key)
         if value in (None, []):
             if required:
-                self.fail(key, "is required (a list)")
+                self.fail(key, _("is required (a list)"))
             return []
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or len(value) > MAX_LIST or not all(isinstance(v, str) for v in value):
-            self.fail(key, f"must be a list of at most {MAX_LIST} texts")
+            self.fail(key, _("must be a list of at most %(max)d texts") % {"max": MAX_LIST})
             return []
         bad = [v for v in value if pattern is not None and not pattern.match(v.strip())]
         if bad:
-            self.fail(key, f"{bad[0][:60]!r} is not valid")
+            self.fail(key, _("%(value)s is not valid") % {"value": repr(bad[0][:60])})
         return list(dict.fromkeys(v.strip() for v in value))
 
     def paths(self, key: str, *, required: bool = False) -> list[str]:
         return self.strings(key, pattern=PATH, required=required)
 
     def path(self, key: str) -> str:
-        return self.text(key, pattern=PATH, hint="a field, or relation.field")
+        return self.text(key, pattern=PATH, hint=_("a field, or relation.field"))
 
     def choice(self, key: str, allowed: tuple[str, ...], default: str) -> Any:
         value = self.data.get(key, default)
         if value not in allowed:
-            self.fail(key, f"must be one of {', '.join(allowed)}")
+            self.fail(key, _("must be one of %(allowed)s") % {"allowed": ", ".join(allowed)})
             return default
         return value
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
-            self.fail(key, "must be true or false")
+            self.fail(key, _("must be true or false"))
             return default
         return value
 
     def parameters(self) -> dict[str, Any]:
         value = self.data.get("parameters") or {}
         if not isinstance(value, Mapping):
-            self.fail("parameters", "must be a mapping of names to default values")
+            self.fail("parameters", _("must be a mapping of names to default values"))
             return {}
         for name, default in value.items():
             if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-                self.fail("parameters", f"{str(name)[:40]!r} is not a parameter name")
+                self.fail("parameters", _("%(name)s is not a parameter name") % {"name": repr(str(name)[:40])})
             elif name in BUILT_IN_PLACEHOLDERS:
-                self.fail("parameters", f"{name!r} is a built-in placeholder; choose another name")
+                problem = _("%(name)s is a built-in placeholder; choose another name")
+                self.fail("parameters", problem % {"name": repr(name)})
             elif not _is_plain(default):
-                self.fail("parameters", f"{name}: a default must be a number, text, true/false or a list of them")
+                problem = _("%(name)s: a default must be a number, text, true/false or a list of them")
+                self.fail("parameters", problem % {"name": name})
         return dict(value)
 
     def scope(self) -> Scope | None:
@@ -298,38 +304,43 @@ class _Reader:
             or keys - {"field", "parameter", "values"}
             or len(keys & {"field", "parameter"}) != 1
         ):
-            self.fail("scope", "must be {field: <relation, e.g. sklad>, values: [codes], all or rules} (or parameter:)")
+            self.fail(
+                "scope", _("must be {field: <relation, e.g. sklad>, values: [codes], all or rules} (or parameter:)")
+            )
             return None
         parameter = "parameter" in value
         field_name = value["parameter" if parameter else "field"]
         if not isinstance(field_name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", field_name):
-            self.fail("scope", "field must be a field name, e.g. sklad")
+            self.fail("scope", _("field must be a field name, e.g. sklad"))
             return None
         values = value.get("values", "all")
         if values in ("all", "rules"):
             if field_name != SCOPE_ALL_FIELD:
                 kind = "parameter" if parameter else "field"
-                self.fail("scope", f"values: {values} takes warehouses: only for {kind} {SCOPE_ALL_FIELD}")
+                problem = _("values: %(values)s takes warehouses: only for %(kind)s %(field)s")
+                self.fail("scope", problem % {"values": values, "kind": kind, "field": SCOPE_ALL_FIELD})
             return Scope(field_name, parameter=parameter, rules=values == "rules")
         sub: dict[str, list[str]] = {}
         codes = _Reader({"values": values}, sub).strings("values", required=True)
         for problem in sub.get("values", []):
             self.fail("scope", f"values {problem}")
         if any(not code or len(code) > 64 for code in codes):
-            self.fail("scope", "values must be codes of at most 64 characters")
+            self.fail("scope", _("values must be codes of at most %(max)d characters") % {"max": 64})
         return Scope(field_name, tuple(codes), parameter=parameter)
 
     def request(self) -> dict[str, str]:
         value = self.data.get("request") or {}
         if not isinstance(value, Mapping):
-            self.fail("request", "must be a mapping of query parameter names to values, e.g. {datum: ${today}}")
+            self.fail("request", _("must be a mapping of query parameter names to values, e.g. {datum: ${today}}"))
             return {}
         found: dict[str, str] = {}
         for name, text in value.items():
             if not isinstance(name, str) or not REQUEST_NAME.match(name) or name in RESERVED_REQUEST:
-                self.fail("request", f"{str(name)[:40]!r} is not a query parameter a check may set")
+                problem = _("%(name)s is not a query parameter a check may set")
+                self.fail("request", problem % {"name": repr(str(name)[:40])})
             elif isinstance(text, bool) or not isinstance(text, str | int | float) or len(str(text)) > 200:
-                self.fail("request", f"{name}: the value must be text or a number of at most 200 characters")
+                problem = _("%(name)s: the value must be text or a number of at most %(max)d characters")
+                self.fail("request", problem % {"name": name, "max": 200})
             else:
                 found[name] = str(text)
         return found
@@ -340,19 +351,17 @@ class _Reader:
             return Thresholds()
         levels = ("critical", "high", "medium")
         if not isinstance(value, Mapping) or set(value) - set(levels):
-            self.fail("thresholds", "must be {critical: N, high: N, medium: N} (counts above which a level applies)")
+            problem = _("must be {critical: N, high: N, medium: N} (counts above which a level applies)")
+            self.fail("thresholds", problem)
             return Thresholds()
         merged = {**Thresholds().__dict__, **value}
         if not all(isinstance(merged[k], int) and not isinstance(merged[k], bool) and merged[k] >= 0 for k in levels):
-            self.fail("thresholds", "each must be a whole number >= 0")
+            self.fail("thresholds", _("each must be a whole number >= 0"))
             return Thresholds()
         found = Thresholds(**merged)
         if not found.critical >= found.high >= found.medium:
-            self.fail(
-                "thresholds",
-                f"out of order: critical ({found.critical}) >= high ({found.high}) >= medium "
-                f"({found.medium}) must hold",
-            )
+            problem = _("out of order: critical (%(critical)d) >= high (%(high)d) >= medium (%(medium)d) must hold")
+            self.fail("thresholds", problem % {"critical": found.critical, "high": found.high, "medium": found.medium})
         return found
 
 
@@ -372,7 +381,7 @@ def _check_fields(found: Definition, fields_of: FieldsOf, errors: dict[str, list
     """Fields, placeholders and the predicate against the evidence's fields."""
     fields = fields_of(found.evidence)
     if fields is None:
-        errors["evidence"] = [f"unknown evidence {found.evidence!r}"]
+        errors["evidence"] = [_("unknown evidence %(evidence)s") % {"evidence": repr(found.evidence)}]
         return
     try:
         found.compile(fields, found.placeholders())
@@ -383,22 +392,27 @@ def _check_fields(found: Definition, fields_of: FieldsOf, errors: dict[str, list
         for path in filter(None, paths):
             _check_path(key, path, fields, errors)
     for path in template_fields(found.message):
-        _check_path("message", path, fields, errors, what="placeholder {…} must name a field, e.g. {cenik.kod}: ")
+        what = _("placeholder {…} must name a field, e.g. {cenik.kod}: ")
+        _check_path("message", path, fields, errors, what=what)
     for path in found.detail:
         _check_path("detail", path, fields, errors)
     if found.quantity and fields.get(found.quantity) not in ("numeric", "integer"):
-        errors.setdefault("quantity", []).append(f"{found.quantity!r} is not a numeric field of {found.evidence}")
+        problem = _("%(field)s is not a numeric field of %(evidence)s")
+        errors.setdefault("quantity", []).append(problem % {"field": repr(found.quantity), "evidence": found.evidence})
     scope = found.scope
     if scope is not None and not scope.parameter and fields.get(scope.field) != "relation":
-        errors.setdefault("scope", []).append(f"{scope.field!r} is not a relation of {found.evidence}")
+        problem = _("%(field)s is not a relation of %(evidence)s")
+        errors.setdefault("scope", []).append(problem % {"field": repr(scope.field), "evidence": found.evidence})
     if scope is not None and scope.rules and set(found.parameters) & set(RULE_PLACEHOLDERS):
         taken = ", ".join(sorted(set(found.parameters) & set(RULE_PLACEHOLDERS)))
-        errors.setdefault("parameters", []).append(f"{taken}: given by each warehouse rule; choose another name")
+        problem = _("%(names)s: given by each warehouse rule; choose another name")
+        errors.setdefault("parameters", []).append(problem % {"names": taken})
     for key, text in (("filter", found.filter), *(("request", value) for value in found.request.values())):
         for name in PLACEHOLDER.findall(text):
             if name not in found.placeholders():
                 known = ", ".join(sorted(found.placeholders()))
-                errors.setdefault(key, []).append(f"unknown placeholder ${{{name}}} (known: {known})")
+                problem = _("unknown placeholder ${%(name)s} (known: %(known)s)") % {"name": name, "known": known}
+                errors.setdefault(key, []).append(problem)
     problem = filter_shape_problem(found.filter)
     if problem:
         errors.setdefault("filter", []).append(problem)
@@ -416,7 +430,8 @@ def filter_shape_problem(text: str) -> str:
             elif char == quote:
                 quote = ""
             elif text.startswith("${", at):
-                return f"a placeholder inside quotes at column {at + 1}: write ${{name}}, it is quoted for you"
+                problem = _("a placeholder inside quotes at column %(column)d: write ${name}, it is quoted for you")
+                return problem % {"column": at + 1}
         elif char in "'\"":
             quote = char
         elif char == "(":
@@ -424,11 +439,11 @@ def filter_shape_problem(text: str) -> str:
         elif char == ")":
             depth -= 1
             if depth < 0:
-                return f"a ')' with no '(' at column {at + 1}"
+                return _("a ')' with no '(' at column %(column)d") % {"column": at + 1}
         at += 1
     if quote:
-        return "a quote is not closed"
-    return "a '(' is not closed" if depth else ""
+        return _("a quote is not closed")
+    return _("a '(' is not closed") if depth else ""
 
 
 def _check_path(
@@ -436,8 +451,10 @@ def _check_path(
 ) -> None:
     match = PATH.match(path)
     if match is None:
-        errors.setdefault(key, []).append(f"{what}{path[:60]!r} is not a field or relation.field")
+        problem = _("%(path)s is not a field or relation.field") % {"path": repr(path[:60])}
+        errors.setdefault(key, []).append(what + problem)
     elif match.group(1) not in fields:
-        errors.setdefault(key, []).append(f"{what}unknown field {match.group(1)!r}")
+        errors.setdefault(key, []).append(what + _("unknown field %(field)s") % {"field": repr(match.group(1))})
     elif match.group(2) and fields[match.group(1)] != "relation":
-        errors.setdefault(key, []).append(f"{match.group(1)!r} is not a relation: it has no {match.group(2)!r}")
+        problem = _("%(field)s is not a relation: it has no %(part)s")
+        errors.setdefault(key, []).append(problem % {"field": repr(match.group(1)), "part": repr(match.group(2))})

@@ -18,6 +18,8 @@ import structlog
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from compliance_monitor.checks import registry
 from compliance_monitor.checks.base import CheckContext
@@ -45,7 +47,7 @@ def validate(data: Any, *, now: datetime) -> Definition:
     errors: dict[str, list[str]] = {}
     name = data.get("name") if isinstance(data, Mapping) else None
     if name in registry.built_in_names():
-        errors["name"] = [f"{name!r} is a built-in check's name; choose another"]
+        errors["name"] = [_("%(name)s is a built-in check's name; choose another") % {"name": repr(name)}]
     targets = _named_connections(data.get("connections") if isinstance(data, Mapping) else None, errors)
     definition: Definition | None = None
     for connection in targets:
@@ -54,7 +56,7 @@ def validate(data: Any, *, now: datetime) -> Definition:
         except DefinitionError as exc:
             raise DefinitionError({**exc.errors, **errors}) from None
     if errors or definition is None:
-        raise DefinitionError(errors or {"connections": ["no connection to check the fields on"]})
+        raise DefinitionError(errors or {"connections": [_("no connection to check the fields on")]})
     return definition
 
 
@@ -64,7 +66,8 @@ def _named_connections(names: Any, errors: dict[str, list[str]]) -> list[Connect
     found = list(Connection.objects.filter(name__in=names))
     unknown = set(names) - {connection.name for connection in found}
     if unknown:
-        errors["connections"] = [f"unknown connection(s): {', '.join(sorted(unknown))}"]
+        problem = ngettext("unknown connection(s): %(names)s", "unknown connection(s): %(names)s", len(unknown))
+        errors["connections"] = [problem % {"names": ", ".join(sorted(unknown))}]
     return found or [implied_connection()]
 
 
@@ -78,9 +81,9 @@ def fields_reader(connection: Connection, now: datetime) -> FieldsOf:
             try:
                 answer = properties.local_answer(evidence)
             except properties.UnknownEvidenceError:
-                raise DefinitionError(
-                    {"evidence": [f"the fields of {evidence!r} cannot be read from {connection.name} now: {exc}"]}
-                ) from None
+                problem = _("the fields of %(evidence)s cannot be read from %(connection)s now: %(error)s")
+                where = {"evidence": repr(evidence), "connection": connection.name, "error": exc}
+                raise DefinitionError({"evidence": [problem % where]}) from None
             log.warning("check_fields_from_local_metadata", connection=connection.name, evidence=evidence)
             return properties.parse(answer, evidence)
 
@@ -99,7 +102,7 @@ def store(definition: Definition, *, now: datetime, by: str = "", shipped: bool 
     """A validated definition, stored as version 1 — or, for a name deleted before, the version after its last
     (results keep pointing at the versions they ran)."""
     if taken(definition.name):
-        raise DefinitionError({"name": [f"a check named {definition.name!r} exists already: change that one"]})
+        raise DefinitionError({"name": [_exists(definition.name)]})
     last = CheckDefinitionVersion.objects.filter(name=definition.name).aggregate(last=Max("version"))["last"] or 0
     try:
         with transaction.atomic():
@@ -115,11 +118,13 @@ def store(definition: Definition, *, now: datetime, by: str = "", shipped: bool 
             )
             _keep_version(stored, now, by)
     except IntegrityError:  # created at the same moment by someone else
-        raise DefinitionError(
-            {"name": [f"a check named {definition.name!r} exists already: change that one"]}
-        ) from None
+        raise DefinitionError({"name": [_exists(definition.name)]}) from None
     log.info("check_definition_created", check=stored.name, version=stored.version, by=by)
     return stored
+
+
+def _exists(name: str) -> str:
+    return _("a check named %(name)s exists already: change that one") % {"name": repr(name)}
 
 
 def update(stored: CheckDefinition, changes: Mapping[str, Any], *, now: datetime, by: str = "") -> CheckDefinition:
@@ -128,11 +133,13 @@ def update(stored: CheckDefinition, changes: Mapping[str, Any], *, now: datetime
     with transaction.atomic():
         locked = CheckDefinition.objects.select_for_update().filter(pk=stored.pk).first()  # the latest version
         if locked is None:
-            raise DefinitionNotFoundError(f"no check definition named {stored.name!r} (deleted meanwhile)")
+            problem = _("no check definition named %(name)s (deleted meanwhile)")
+            raise DefinitionNotFoundError(problem % {"name": repr(stored.name)})
         data = {**locked.spec, **changes}
         data = {key: value for key, value in data.items() if value is not None}
         if data.get("name") != locked.name:
-            raise DefinitionError({"name": ["cannot be changed (jobs and alerts refer to it): create a new check"]})
+            problem = _("cannot be changed (jobs and alerts refer to it): create a new check")
+            raise DefinitionError({"name": [problem]})
         definition = validate(data, now=now)
         spec = definition.to_data()
         if spec == locked.spec:
@@ -155,7 +162,12 @@ def delete(stored: CheckDefinition, *, now: datetime, by: str = "") -> None:
     job_model = apps.get_model("jobs", "Job")  # jobs are a layer above: looked up, not imported
     using = sorted(job.name for job in job_model.objects.only("name", "checks") if stored.name in (job.checks or []))
     if using:
-        raise DefinitionInUseError(f"check {stored.name!r} is run by job(s) {', '.join(using)}: take it off them first")
+        problem = ngettext(
+            "check %(name)s is run by job(s) %(jobs)s: take it off them first",
+            "check %(name)s is run by job(s) %(jobs)s: take it off them first",
+            len(using),
+        )
+        raise DefinitionInUseError(problem % {"name": repr(stored.name), "jobs": ", ".join(using)})
     log.info("check_definition_deleted", check=stored.name, version=stored.version, by=by, at=now.isoformat())
     stored.delete()
 
@@ -163,7 +175,7 @@ def delete(stored: CheckDefinition, *, now: datetime, by: str = "") -> None:
 def named(name: str) -> CheckDefinition:
     found = CheckDefinition.objects.filter(name=name).first()
     if found is None:
-        raise DefinitionNotFoundError(f"no check definition named {name!r}")
+        raise DefinitionNotFoundError(_("no check definition named %(name)s") % {"name": repr(name)})
     return found
 
 

@@ -41,6 +41,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, NoReturn
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from compliance_monitor.checks import columns
 from compliance_monitor.erp import flexi
 
@@ -66,7 +69,8 @@ class PredicateError(ValueError):
 
     def __init__(self, problem: str, source: str, offset: int) -> None:
         self.problem, self.column = problem, offset + 1
-        super().__init__(f"{problem} at column {self.column}: {source[:offset]}⟨here⟩{source[offset:]}")
+        where = {"problem": problem, "column": self.column, "before": source[:offset], "after": source[offset:]}
+        super().__init__(_("%(problem)s at column %(column)d: %(before)s⟨here⟩%(after)s") % where)
 
 
 class RowError(ValueError):
@@ -105,7 +109,7 @@ def compile_predicate(
     parser = _Parser(source, fields, parameters or {})
     node = parser.expression()
     if parser.peek().kind != "end":
-        parser.fail(f"unexpected {parser.peek().text!r}")
+        parser.fail(_("unexpected %(token)s") % {"token": repr(parser.peek().text)})
     test, select = node.value, columns.selected(_column(node), parser.memo)  # select keeps the rows whose value is true
     if node.kind != "bool":  # a bare field or constant: its truth, as a yes/no
         return Predicate(source, frozenset(parser.used), lambda row: bool(test(row)), select)
@@ -118,14 +122,14 @@ def _tokenize(source: str) -> list[_Token]:
         match = TOKEN.match(source, offset)
         if match is None:
             at = len(source) - len(source[offset:].lstrip())
-            raise PredicateError(f"unexpected character {source[at]!r}", source, at)
+            raise PredicateError(_("unexpected character %(character)s") % {"character": repr(source[at])}, source, at)
         kind = match.lastgroup or "op"
         text = match.group(kind)
         if kind == "name" and text in WORDS:
             kind, text = "op", WORDS[text]
         tokens.append(_Token(kind, text, match.start(kind)))
         offset = match.end()
-    return [*tokens, _Token("end", "end of the predicate", len(source))]
+    return [*tokens, _Token("end", _("end of the predicate"), len(source))]
 
 
 class _Parser:
@@ -138,7 +142,7 @@ class _Parser:
     def deeper(self, offset: int) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            self.fail(f"nested more than {MAX_DEPTH} levels deep", offset)
+            self.fail(_("nested more than %(depth)d levels deep") % {"depth": MAX_DEPTH}, offset)
 
     def peek(self, ahead: int = 0) -> _Token:
         return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
@@ -146,7 +150,7 @@ class _Parser:
     def take(self, text: str | None = None) -> _Token:
         token = self.peek()
         if text is not None and token.text != text:
-            self.fail(f"expected {text!r}, found {token.text!r}")
+            self.fail(_("expected %(expected)s, found %(found)s") % {"expected": repr(text), "found": repr(token.text)})
         self.index += 1
         return token
 
@@ -201,7 +205,7 @@ class _Parser:
                 self.take("in")
             if left.kind == "relation":
                 self.fail(
-                    "use a field of the relation (e.g. sklad.kod) with 'in', not the relation itself", token.offset
+                    _("use a field of the relation (e.g. sklad.kod) with 'in', not the relation itself"), token.offset
                 )
             return _membership(left, self._items(), negate)
         if token.text == "is":
@@ -219,7 +223,7 @@ class _Parser:
             token = self.take()
             right = self._atom()
             if node.kind != "number" or right.kind != "number":
-                self.fail(f"'{token.text}' works on numbers only", token.offset)
+                self.fail(_("'%(operator)s' works on numbers only") % {"operator": token.text}, token.offset)
             node = _arith(operator.add if token.text == "+" else operator.sub, node, right)
         return node
 
@@ -242,22 +246,23 @@ class _Parser:
             self.deeper(token.offset)
             inner = self._atom()
             if inner.kind != "number":
-                self.fail("'-' works on numbers only", token.offset)
+                self.fail(_("'%(operator)s' works on numbers only") % {"operator": "-"}, token.offset)
             value = inner.value
             return _Node(lambda r: -value(r), "number", token.offset, inner.constant)
-        self.fail(f"unexpected {token.text!r}", token.offset)
+        self.fail(_("unexpected %(token)s") % {"token": repr(token.text)}, token.offset)
 
     def _placeholder(self, token: _Token) -> _Node:
         value = self._value_of(token)
         if isinstance(value, list | tuple):
-            self.fail(f"{token.text} is a list: use it after 'in'", token.offset)
+            self.fail(_("%(placeholder)s is a list: use it after 'in'") % {"placeholder": token.text}, token.offset)
         return _constant(value, token.offset)
 
     def _value_of(self, token: _Token) -> Any:
         name = token.text[2:-1]
         if name not in self.parameters:
-            known = ", ".join(sorted(self.parameters)) or "none"
-            self.fail(f"unknown placeholder ${{{name}}} (known: {known})", token.offset)
+            known = ", ".join(sorted(self.parameters)) or pgettext("no placeholders", "none")
+            problem = _("unknown placeholder ${%(name)s} (known: %(known)s)") % {"name": name, "known": known}
+            self.fail(problem, token.offset)
         return self.parameters[name]
 
     def _name(self, token: _Token) -> _Node:
@@ -266,17 +271,20 @@ class _Parser:
         if token.text == "null":
             return _constant(None, token.offset)
         if self.peek().text == "(":
-            self.fail(f"unknown function {token.text!r}: a predicate compares fields, it calls nothing", token.offset)
+            problem = _("unknown function %(name)s: a predicate compares fields, it calls nothing")
+            self.fail(problem % {"name": repr(token.text)}, token.offset)
         field = token.text
         if field not in self.fields:
-            self.fail(f"unknown field {field!r} (known: {', '.join(sorted(self.fields))})", token.offset)
+            problem = _("unknown field %(field)s (known: %(known)s)")
+            self.fail(problem % {"field": repr(field), "known": ", ".join(sorted(self.fields))}, token.offset)
         if self.peek().text == ".":
             self.take()
             part = self.take()
             if part.kind != "name":
-                self.fail("expected a field of the relation after '.'", part.offset)
+                self.fail(_("expected a field of the relation after '.'"), part.offset)
             if self.fields[field] != "relation":
-                self.fail(f"field {field!r} is not a relation: it has no {part.text!r}", part.offset)
+                problem = _("field %(field)s is not a relation: it has no %(part)s")
+                self.fail(problem % {"field": repr(field), "part": repr(part.text)}, part.offset)
             self.used.add(f"{field}.{part.text}")  # asked for by name: detail=custom:field(part)
             return _Node(_relation_field(field, part.text), "text", token.offset)  # relation fields are text
         self.used.add(field)
@@ -292,7 +300,7 @@ class _Parser:
         token = self.take()
         value = self._value_of(token)
         if not isinstance(value, list | tuple):
-            self.fail(f"{token.text} is not a list: 'in' needs one", token.offset)
+            self.fail(_("%(placeholder)s is not a list: 'in' needs one") % {"placeholder": token.text}, token.offset)
         return list(value)
 
     def _list(self) -> list[Any]:
@@ -303,7 +311,7 @@ class _Parser:
                 self.take(",")
             item = self._atom()
             if not item.constant:
-                self.fail("a list holds constants only", item.offset)
+                self.fail(_("a list holds constants only"), item.offset)
             items.append(item.value({}))
         self.take("]")
         return items
@@ -341,9 +349,10 @@ def _compare(token: _Token, left: _Node, right: _Node, parser: _Parser) -> _Node
     left, right = _dates(left, right, parser), _dates(right, left, parser)
     kinds = {left.kind, right.kind} - {"null"}
     if "relation" in kinds:
-        parser.fail("compare a field of the relation (e.g. sklad.kod), not the relation itself", token.offset)
+        parser.fail(_("compare a field of the relation (e.g. sklad.kod), not the relation itself"), token.offset)
     if len(kinds) > 1:
-        parser.fail(f"cannot compare {left.kind} with {right.kind}", token.offset)
+        problem = _("cannot compare %(left)s with %(right)s")
+        parser.fail(problem % {"left": _kind_name(left.kind), "right": _kind_name(right.kind)}, token.offset)
     f, g = left.value, right.value
     if token.text in EQUALITY:
         op = EQUALITY[token.text]
@@ -416,9 +425,22 @@ def _dates(node: _Node, other: _Node, parser: _Parser) -> _Node:
         try:
             day = date.fromisoformat(node.value({}))
         except ValueError:
-            parser.fail(f"{node.value({})!r} is not a date (YYYY-MM-DD)", node.offset)
+            parser.fail(_("%(value)s is not a date (YYYY-MM-DD)") % {"value": repr(node.value({}))}, node.offset)
         return _constant(day, node.offset)
     return node
+
+
+def _kind_name(kind: Kind) -> str:
+    """A value's kind for people, in a predicate error."""
+    names = {
+        "number": pgettext("kind of value", "number"),
+        "text": pgettext("kind of value", "text"),
+        "date": pgettext("kind of value", "date"),
+        "bool": pgettext("kind of value", "bool"),
+        "null": pgettext("kind of value", "null"),
+        "relation": pgettext("kind of value", "relation"),
+    }
+    return names.get(kind, kind)
 
 
 def _membership(left: _Node, items: list[Any], negate: bool) -> _Node:

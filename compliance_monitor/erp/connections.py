@@ -9,6 +9,7 @@ import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import translation
 
 from compliance_monitor.erp.crypto import UndecryptableSecretError
 from compliance_monitor.erp.models import CONNECTION_SETTINGS, DEFAULT_NAME, DEMO_NAME, Connection
@@ -88,12 +89,17 @@ def ensure_connections(*, now: datetime) -> list[Connection]:
         return _ensure_default(now)
     if Connection.objects.exists():
         return []
-    demo = Connection(
-        name=DEMO_NAME, title="Built-in demo company", is_demo=True, company="demo", created_at=now, updated_at=now
-    )
+    demo = Connection(name=DEMO_NAME, title=demo_title(), is_demo=True, company="demo", created_at=now, updated_at=now)
     demo.full_clean()
     demo.save()
     return [demo]
+
+
+def demo_title() -> str:
+    """The demo connection's title, in the installation's language (``LANGUAGE_CODE``): it is stored once, when the
+    connection is created, and not the language of whoever happens to be looking."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return translation.gettext("Built-in demo company")
 
 
 def _ensure_default(now: datetime) -> list[Connection]:

@@ -28,8 +28,10 @@ def connection_for_existing_data(apps: Any) -> Any:
 def _create(connection_model: Any) -> Any:
     now = timezone.now()
     if not settings.CM_ERP_URL:
+        from compliance_monitor.erp.connections import demo_title  # the title only; no current model is used
+
         return connection_model.objects.create(
-            name="demo", title="Built-in demo company", is_demo=True, company="demo", created_at=now, updated_at=now
+            name="demo", title=demo_title(), is_demo=True, company="demo", created_at=now, updated_at=now
         )
     password = settings.CM_ERP_PASSWORD
     return connection_model.objects.create(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from celery.schedules import ParseException, crontab_parser
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 FIELDS = (
     # name, parser max, parser min
@@ -59,8 +60,11 @@ def parse(expression: str) -> CronSpec:
     parts = text.split()
     if len(parts) != len(FIELDS):
         raise ValidationError(
-            f"cron expression must have 5 fields (minute hour day-of-month month day-of-week), got {len(parts)}: "
-            f"{expression!r}"
+            _(
+                "cron expression must have 5 fields (minute hour day-of-month month day-of-week), got %(count)s: "
+                "%(cron)s"
+            )
+            % {"count": len(parts), "cron": repr(expression)}
         )
     sets = {name: _parse_field(name, part, max_, min_) for (name, max_, min_), part in zip(FIELDS, parts, strict=False)}
     return CronSpec(**sets, fields=dict(zip((f[0] for f in FIELDS), parts, strict=False)))
@@ -77,25 +81,29 @@ def _parse_field(name: str, part: str, max_: int, min_: int) -> frozenset[int]:
         detail = (
             str(exc)
             if name in {"day_of_week", "month_of_year"} or "literal" not in str(exc)
-            else (f"expected numbers {min_}-{max_ - 1 + min_}, ranges (1-5), lists (1,2) or steps (*/15)")
+            else _("expected numbers %(low)s-%(high)s, ranges (1-5), lists (1,2) or steps (*/15)")
+            % {"low": min_, "high": max_ - 1 + min_}
         )
-        raise ValidationError(f"cron {label} field {part!r} is invalid: {detail}") from exc
+        problem = _("cron %(field)s field %(part)s is invalid: %(detail)s")
+        raise ValidationError(problem % {"field": label, "part": repr(part), "detail": detail}) from exc
     if not values:
-        raise ValidationError(f"cron {label} field {part!r} matches nothing")
+        raise ValidationError(_("cron %(field)s field %(part)s matches nothing") % {"field": label, "part": repr(part)})
     return values
 
 
 def validate_cron(expression: str) -> None:
     spec = parse(expression)
     if not next_fire_times_of(spec, ZoneInfo("UTC"), after=datetime(2000, 1, 1, tzinfo=UTC), count=1):
-        raise ValidationError(f"cron expression {expression!r} never fires within 5 years (impossible date?)")
+        problem = _("cron expression %(cron)s never fires within 5 years (impossible date?)")
+        raise ValidationError(problem % {"cron": repr(expression)})
 
 
 def validate_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"unknown time zone {name!r} (use an IANA name such as 'Europe/Prague')") from exc
+        problem = _("unknown time zone %(zone)s (use an IANA name such as 'Europe/Prague')")
+        raise ValidationError(problem % {"zone": repr(name)}) from exc
 
 
 def all_timezones() -> list[str]:
@@ -115,7 +123,7 @@ def fire_times(spec: CronSpec, tz: ZoneInfo, *, after: datetime) -> Iterator[dat
     """Fire times strictly after ``after``, in order, as aware UTC datetimes (lazily, up to 5 years)."""
     times = [time(hour, minute) for hour in sorted(spec.hour) for minute in sorted(spec.minute)]
     day = after.astimezone(tz).date()
-    for _ in range(SEARCH_DAYS):
+    for _day in range(SEARCH_DAYS):
         if spec.matches_day(day):
             yield from _fires_on(times, tz, day, after=after)
         day += timedelta(days=1)

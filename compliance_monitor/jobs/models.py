@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.timezone import now as utcnow
+from django.utils.translation import gettext as _
 
 from compliance_monitor.erp.models import default_connection
 from compliance_monitor.jobs import cron as cronlib
@@ -82,7 +83,7 @@ def is_healthy(enabled: bool, consecutive_failures: int, rate: float) -> bool:
 
 def validate_finite(value: float) -> None:
     if not math.isfinite(value):
-        raise ValidationError("must be a finite number")
+        raise ValidationError(_("must be a finite number"))
 
 
 def default_timezone() -> str:

@@ -13,6 +13,7 @@ import structlog
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from compliance_monitor.checks import registry
 from compliance_monitor.erp.models import Connection, default_connection
@@ -74,7 +75,7 @@ def validate_job(job: Job) -> None:
 
 def _validate_codes(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise ValidationError("warehouses must be a list of warehouse codes")
+        raise ValidationError(_("warehouses must be a list of warehouse codes"))
 
 
 def save_job(job: Job, *, now: datetime) -> Job:
@@ -98,7 +99,7 @@ def _next_run(job: Job, now: datetime) -> datetime | None:
 def create_job(*, now: datetime, **fields: Any) -> Job:
     unknown = set(fields) - EDITABLE_FIELDS - {"name", "enabled"}
     if unknown:
-        raise ValidationError({field: ["unknown field"] for field in sorted(unknown)})
+        raise ValidationError({field: [_("unknown field")] for field in sorted(unknown)})
     job = save_job(Job(**_resolved(fields)), now=now)
     log.info("job_created", job=job.name, cron=job.cron, timezone=job.timezone)
     return job
@@ -111,14 +112,14 @@ def _resolved(fields: dict[str, Any]) -> dict[str, Any]:
         return fields
     connection = Connection.objects.filter(name=name).first()
     if connection is None:
-        raise ValidationError({"connection": [f"no ERP connection named {name!r}"]})
+        raise ValidationError({"connection": [_("no ERP connection named %(name)s") % {"name": repr(name)}]})
     return {**fields, "connection": connection}
 
 
 def update_job(job: Job, changes: dict[str, Any], *, now: datetime) -> Job:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
-        raise ValidationError({field: ["cannot be changed"] for field in sorted(unknown)})
+        raise ValidationError({field: [_("cannot be changed")] for field in sorted(unknown)})
     for field, value in _resolved(changes).items():
         setattr(job, field, value)
     save_job(job, now=now)
@@ -196,7 +197,7 @@ def trigger(
 
 def _validate_run_input(job: Job, parameters: object, warehouses: object) -> None:
     if parameters is not None and not isinstance(parameters, dict):
-        raise ValidationError({"parameters": ["parameters must be an object"]})
+        raise ValidationError({"parameters": [_("parameters must be an object")]})
     if warehouses:
         try:
             _validate_codes(warehouses)

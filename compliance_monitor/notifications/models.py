@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 
 class Channel(models.TextChoices):
@@ -37,7 +38,9 @@ class Cadence(models.TextChoices):
 
 def valid_time_zone(name: str) -> None:
     if name and name not in available_timezones():
-        raise ValidationError(f"unknown time zone {name!r} (an IANA name such as Europe/Prague)")
+        raise ValidationError(
+            _("unknown time zone %(zone)s (an IANA name such as Europe/Prague)") % {"zone": repr(name)}
+        )
 
 
 class Recipient(models.Model):
@@ -96,9 +99,9 @@ class Recipient(models.Model):
         start, end = self.quiet_hours_start, self.quiet_hours_end
         if (start is None) != (end is None):
             missing = "quiet_hours_end" if end is None else "quiet_hours_start"
-            raise ValidationError({missing: ["quiet hours need both a start and an end"]})
+            raise ValidationError({missing: [_("quiet hours need both a start and an end")]})
         if start is not None and start == end:
-            raise ValidationError({"quiet_hours_end": ["quiet hours must end at another time than they start"]})
+            raise ValidationError({"quiet_hours_end": [_("quiet hours must end at another time than they start")]})
 
     def channels(self) -> list[Channel]:
         found = [Channel.EMAIL] if self.email else []

@@ -1,5 +1,6 @@
 """checks/0008 from the schema before it: a stored result keeps its violations and counts and lists nothing as
-accepted; its alert stays as it was (nothing reopened or notified: no alert row is touched by the migration)."""
+accepted (so the next run's diff and its alert see the same problems as before: the migration adds a field and a
+table, and touches no alert)."""
 
 from __future__ import annotations
 

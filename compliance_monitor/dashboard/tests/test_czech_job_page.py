@@ -149,3 +149,16 @@ def test_the_chart_keeps_its_coordinates_numbers_for_the_browser_in_czech(
     assert [v for v in single if not re.fullmatch(number, v)] == []
     assert [p for p in points if not re.fullmatch(pair, p)] == []
     assert any("." in value for value in single + points)  # fractions there are, written the browser's way
+
+
+def test_a_bad_cron_is_refused_in_the_readers_language(
+    czech_catalog: None, job: Job, as_role: Callable[[str], Client]
+) -> None:
+    """Shown failing with the cron parser's message unmarked (English on the Czech page)."""
+    client = as_role("viewer")
+    czech = client.get("/cron-preview?cron=1+2+3&timezone=Europe/Prague", HTTP_ACCEPT_LANGUAGE="cs").content.decode()
+    english = client.get("/cron-preview?cron=1+2+3&timezone=Europe/Prague", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "výraz cron musí mít 5 polí" in czech
+    assert "cron expression must have 5 fields" in english
+    zone = client.get("/cron-preview?cron=0+*+*+*+*&timezone=Mars/Base", HTTP_ACCEPT_LANGUAGE="cs").content.decode()
+    assert "neznámé časové pásmo" in zone
