@@ -80,6 +80,10 @@ class Command(BaseCommand):
                 warehouses=[r.warehouse_code for r in WarehouseRule.objects.all()],
                 is_administrator=True,
                 is_escalation_contact=True,
+                # Everything at once, so a first look sees notifications arrive (new recipients get medium and low
+                # in an hourly digest: the Recipients page changes it).
+                medium_policy="immediate",
+                low_policy="immediate",
             )
         self.stdout.write(f"compliance-monitor on http://{host}:{port}/  (admin: http://{host}:{port}/admin/)")
         state = settings.DATA_DIR / STATE_FILE_NAME
