@@ -12,9 +12,9 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.utils import dateformat
-from django.utils.formats import get_format
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import ngettext, pgettext
 
+from compliance_monitor.jobs import durations
 from compliance_monitor.jobs.anomalies import SHORT, SLOW, Anomaly
 from compliance_monitor.jobs.stats import DailyTrend
 
@@ -92,22 +92,8 @@ class DailyChart:
 
 
 def seconds_text(seconds: float | None) -> str:
-    """3.2 s, 4 min 5 s, 1 h 2 min — or an en dash for none: ``jobs.durations.duration_text`` in the active
-    language (Czech: 3,2 s). That one stays English: alert texts are written with it once, for everyone."""
-    if seconds is None:
-        return "–"
-    if seconds < 1:
-        return gettext("%(milliseconds)s ms") % {"milliseconds": f"{seconds * 1000:.0f}"}
-    if seconds < 60:
-        shown = f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"
-        return gettext("%(seconds)s s") % {"seconds": shown.replace(".", str(get_format("DECIMAL_SEPARATOR")))}
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        if secs:
-            return gettext("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": secs}
-        return gettext("%(minutes)s min") % {"minutes": minutes}
-    hours, minutes = divmod(minutes, 60)
-    return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    """3.2 s, 4 min 5 s, 1 h 2 min — or an en dash for none, in the active language (Czech: 3,2 s)."""
+    return durations.duration_text(seconds, localized=True)
 
 
 AnomalyCounts = Mapping[date, Counter[str]]  # per day: how many runs of each anomaly kind

@@ -9,17 +9,13 @@ misplaced-product title swapped in the catalog."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from django.template import Context, Template
-from django.test import override_settings
 from django.utils import translation
-from django.utils.translation import trans_real
 
 from compliance_monitor.alerts import texts
 from compliance_monitor.alerts.models import Alert, AlertType, EventKind
@@ -27,8 +23,6 @@ from compliance_monitor.alerts.tests.conftest import codes, outcome
 from compliance_monitor.checks.base import WHOLE_EVIDENCE
 from compliance_monitor.dashboard.templatetags.dashboard import detail_text
 from compliance_monitor.jobs.models import Execution, Status
-
-PART = Path(__file__).resolve().parents[2] / "locale" / "cs" / "LC_MESSAGES" / "django.po"
 
 
 def guarded(warehouse: str, rows: int, *violations: str):
@@ -48,19 +42,10 @@ def rebuilt(alert: Alert) -> str:
 
 
 @pytest.fixture
-def czech(tmp_path: Path) -> Iterator[None]:
-    """The Czech catalog (``django.po``), compiled into a folder of the test's own, active for the test."""
-    if shutil.which("msgfmt") is None:
-        pytest.skip("msgfmt (gettext) is not installed")
-    target = tmp_path / "cs" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    subprocess.run(["msgfmt", "--check", "-o", str(target / "django.mo"), str(PART)], check=True)
-    trans_real._translations = {}
-    try:
-        with override_settings(LOCALE_PATHS=[str(tmp_path)]), translation.override("cs"):
-            yield
-    finally:
-        trans_real._translations = {}
+def czech(czech_catalog: Path) -> Iterator[None]:
+    """The Czech catalog (the root conftest's ``czech_catalog``), active for the test."""
+    with translation.override("cs"):
+        yield
 
 
 def test_in_english_a_compliance_alert_reads_as_raising_stored_it(run) -> None:

@@ -10,46 +10,25 @@ putting the English f-string back in place of ``relative_text`` (``2 hours ago``
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
-from django.test import override_settings
 from django.utils import timezone, translation
-from django.utils.translation import trans_real
 
 from compliance_monitor.dashboard import charts
 from compliance_monitor.dashboard.templatetags import dashboard
 
-PART = Path(__file__).resolve().parents[2] / "locale" / "cs" / "LC_MESSAGES" / "django.po"
 NOW = "2026-12-06 13:05:00+00:00"  # 14:05 in Prague (CET), a Sunday
 
 
-@pytest.fixture(scope="module")
-def part_a_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A locale folder holding the catalog compiled: ``<tmp>/cs/LC_MESSAGES/django.mo``."""
-    msgfmt = shutil.which("msgfmt")
-    assert msgfmt, "GNU gettext's msgfmt is needed to compile the catalog (apt-get install gettext)"
-    root = tmp_path_factory.mktemp("locale")
-    folder = root / "cs" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    subprocess.run([msgfmt, "--check", "-o", str(folder / "django.mo"), str(PART)], check=True)
-    return root
-
-
 @pytest.fixture
-def czech(part_a_catalog: Path) -> Iterator[None]:
-    """Czech active, with the catalog compiled from ``django.po``; the cached catalogs dropped before and after."""
-    trans_real._translations = {}  # type: ignore[attr-defined]
-    try:
-        with override_settings(LOCALE_PATHS=[str(part_a_catalog)]), translation.override("cs"):
-            yield
-    finally:
-        trans_real._translations = {}  # type: ignore[attr-defined]
+def czech(czech_catalog: Path) -> Iterator[None]:
+    """Czech active, with the catalog compiled from ``django.po`` (the root conftest's ``czech_catalog``)."""
+    with translation.override("cs"):
+        yield
 
 
 def at(minutes: float = 0, **kwargs: float) -> datetime:

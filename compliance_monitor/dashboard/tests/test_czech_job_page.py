@@ -8,42 +8,20 @@ Shown failing with the job page's fire times written with ``clock`` again (``ne 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone, translation
-from django.utils.translation import trans_real
 
 from compliance_monitor.dashboard.tests.test_duration_anomalies import ran
 from compliance_monitor.jobs import cron, durations
 from compliance_monitor.jobs.models import Execution, Job, Status
 
 JOB = "/jobs/compliance/"
-PART = Path(settings.BASE_DIR) / "compliance_monitor" / "locale" / "cs" / "LC_MESSAGES" / "django.po"
 SUNDAYS = {"cron": "0 16 * * 0", "timezone": "Europe/Prague"}  # every Sunday at 16:00 in Prague
-
-
-@pytest.fixture
-def czech_catalog(tmp_path: Path) -> Iterator[None]:
-    """The catalog, compiled with msgfmt, as the only project catalog (Django's own stay: "ne" for Sun)."""
-    if shutil.which("msgfmt") is None:
-        pytest.skip("GNU gettext's msgfmt is not installed")
-    folder = tmp_path / "cs" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    subprocess.run(["msgfmt", "--check", "-o", str(folder / "django.mo"), str(PART)], check=True)
-    trans_real._translations.clear()
-    try:
-        with override_settings(LOCALE_PATHS=[str(tmp_path)]):
-            yield
-    finally:
-        trans_real._translations.clear()
 
 
 @pytest.fixture

@@ -12,16 +12,11 @@ Shown failing by (each in turn): showing ``definition.title_in`` (English) in ch
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from django.conf import settings
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone, translation
-from django.utils.translation import trans_real
 
 from compliance_monitor.checks import definitions, library
 from compliance_monitor.checks.models import WarehouseRule
@@ -30,26 +25,9 @@ from compliance_monitor.dashboard.tests.test_pseudo_locale import data_values
 from compliance_monitor.erp import probe
 from compliance_monitor.erp.models import Catalog, Connection
 
-PART = Path(settings.BASE_DIR) / "compliance_monitor" / "locale" / "cs" / "LC_MESSAGES" / "django.po"
 CZECH = {"HTTP_ACCEPT_LANGUAGE": "cs"}
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 DEMO = "/connections/demo/"
-
-
-@pytest.fixture
-def czech_catalog(tmp_path: Path) -> Iterator[None]:
-    """This group's Czech catalog, compiled with msgfmt, as the only project catalog."""
-    if shutil.which("msgfmt") is None:
-        pytest.skip("msgfmt (gettext) is not installed")
-    messages = tmp_path / "cs" / "LC_MESSAGES"
-    messages.mkdir(parents=True)
-    subprocess.run(["msgfmt", "--check", "-o", str(messages / "django.mo"), str(PART)], check=True)
-    trans_real._translations.clear()  # type: ignore[attr-defined]
-    try:
-        with override_settings(LOCALE_PATHS=[str(tmp_path)]):
-            yield
-    finally:
-        trans_real._translations.clear()  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ group C's alert texts) into a temporary LOCALE_PATHS.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email.header import decode_header, make_header
@@ -20,7 +19,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import override_settings
 from django.utils import timezone
-from django.utils.translation import trans_real
 
 from compliance_monitor.alerts.escalation import escalate_due
 from compliance_monitor.alerts.models import Alert
@@ -32,28 +30,13 @@ from compliance_monitor.notifications import digests, outbox, sender
 from compliance_monitor.notifications.models import Delivery, InboxMessage, Recipient
 from compliance_monitor.notifications.tests.conftest import AT_ONCE, T0, Inbox
 
-PARTS = Path(__file__).resolve().parents[2] / "locale" / "cs" / "LC_MESSAGES"
 COMPANY = "(Built-in demo company)"
 
 
-def forget_catalogs() -> None:
-    """Django's cached catalogs (``trans_real``), so the next lookup reads the LOCALE_PATHS in force."""
-    setattr(trans_real, "_translations", {})  # noqa: B010
-    setattr(trans_real, "_default", None)  # noqa: B010
-
-
 @pytest.fixture
-def czech(tmp_path: Path) -> Iterator[None]:
-    """The Czech catalog, compiled from ``django.po`` as it is now."""
-    target = tmp_path / "locale" / "cs" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    subprocess.run(["msgfmt", "--check", "-o", str(target / "django.mo"), str(PARTS / "django.po")], check=True)
-    forget_catalogs()
-    try:
-        with override_settings(LOCALE_PATHS=[str(tmp_path / "locale")]):
-            yield
-    finally:
-        forget_catalogs()
+def czech(czech_catalog: Path) -> Iterator[None]:
+    """The Czech catalog (the root conftest's ``czech_catalog``), compiled from ``django.po`` as it is now."""
+    yield
 
 
 def person(name: str, language: str, **fields: object) -> Recipient:
