@@ -46,6 +46,11 @@ def _tls_text(p: Params) -> str:
     return _("; TLS %(version)s, certificate NOT verified (TLS verification off)") % {"version": p["tls_version"]}
 
 
+def _with_message(p: Params) -> Params:
+    """``p`` with the server's message, or words saying it gave none."""
+    return {**p, "message": p.get("message") or _("no message")}
+
+
 def _answered(p: Params) -> str:
     text = _("the server answered in %(seconds)s s") % p
     return text + _(" — slow: runs will take long") if p.get("slow") else text
@@ -96,17 +101,11 @@ MESSAGES: dict[str, Callable[[Params], str]] = {
     "wrong_password": lambda p: _("wrong user name or password (HTTP 401) for user %(user)s") % p,
     "user_accepted": lambda p: _("user %(user)s accepted") % p,
     "no_licence": lambda p: (
-        _("user %(user)s: no licence for the REST API (HTTP %(status)s): %(message)s")
-        % {**p, "message": p.get("message") or _("no message")}
+        _("user %(user)s: no licence for the REST API (HTTP %(status)s): %(message)s") % _with_message(p)
     ),
-    "no_rights": lambda p: (
-        _("user %(user)s: no rights to read (HTTP %(status)s): %(message)s")
-        % {**p, "message": p.get("message") or _("no message")}
-    ),
+    "no_rights": lambda p: _("user %(user)s: no rights to read (HTTP %(status)s): %(message)s") % _with_message(p),
     "licence_ok": lambda p: _("licence and rights allow reading"),
-    "http_error": lambda p: (
-        _("the server answered HTTP %(status)s: %(message)s") % {**p, "message": p.get("message") or _("no message")}
-    ),
+    "http_error": lambda p: _("the server answered HTTP %(status)s: %(message)s") % _with_message(p),
     "company_exists": lambda p: _("company %(company)s exists") % p,
     "company_missing": lambda p: (
         _("company %(company)s does not exist on this server (it has: %(listed)s)")
@@ -118,12 +117,10 @@ MESSAGES: dict[str, Callable[[Params], str]] = {
         ngettext("%(count)s goods group (skupina-zbozi)", "%(count)s goods groups (skupina-zbozi)", p["count"]) % p
     ),
     "warehouses_unreadable": lambda p: (
-        _("cannot read warehouses (sklad): HTTP %(status)s: %(message)s")
-        % {**p, "message": p.get("message") or _("no message")}
+        _("cannot read warehouses (sklad): HTTP %(status)s: %(message)s") % _with_message(p)
     ),
     "goods_groups_unreadable": lambda p: (
-        _("cannot read goods groups (skupina-zbozi): HTTP %(status)s: %(message)s")
-        % {**p, "message": p.get("message") or _("no message")}
+        _("cannot read goods groups (skupina-zbozi): HTTP %(status)s: %(message)s") % _with_message(p)
     ),
     "warehouses_uncounted": lambda p: _("the server did not say how many warehouses (sklad) there are (@rowCount)"),
     "goods_groups_uncounted": lambda p: _(
