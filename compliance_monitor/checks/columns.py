@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import compress, repeat
 from typing import Any
 
 Row = Mapping[str, Any]
 Column = Callable[[Sequence[Row]], list[Any]]
 Memo = dict[str, tuple[Sequence[Row], list[float]]]  # a number field's values on the page being judged
-
-
-_MISSING = object()
 
 
 class Unusual(Exception):
@@ -45,21 +42,41 @@ def number_field(field: str, memo: Memo) -> Column:
     """A number field whose every value is a non-empty numeric text, as Flexi sends them ("18.0") — the only case
     taken here; the row closure (``predicate._number``) decides every other one. ``memo`` keeps its values while
     one page is judged (``minMJ > 0 && stavMJ < minMJ`` converts minMJ once); :func:`selected` empties it."""
-    get = operator.methodcaller("get", field, _MISSING)  # as the row closure reads it (a mapping's get, not [])
+    read = operator.itemgetter(field)  # a missing key raises: the row closures call it a data error
 
     def column(rows: Sequence[Row]) -> list[Any]:
         known = memo.get(field)
         if known is not None and known[0] is rows:
             return known[1]
-        texts = list(map(get, rows))
-        "".join(texts)  # TypeError unless every value is a text: missing (_MISSING), True, 3, 2.5 go row by row
-        numbers = list(map(float, texts))  # ValueError: "" (empty is 0 to the row closure) or "abc"
-        if not all(map(math.isfinite, numbers)):
-            raise Unusual(field)
+        numbers = numbers_of(list(map(read, rows)))
         memo[field] = rows, numbers  # one scope's predicate is used by one reading thread at a time
         return numbers
 
     return column
+
+
+def numbers_of(texts: list[Any]) -> list[float]:
+    """Non-empty numeric texts as the finite numbers they are, else raises. A page's quantities and limits repeat
+    (0, 1, 5, 10 …): each distinct text is converted once (``float`` is most of the cost of judging a page), unless
+    most are distinct."""
+    "".join(texts)  # TypeError unless every value is a text: None, True, 3, 2.5 go row by row
+    distinct = set(texts)
+    if len(distinct) * 2 > len(texts):
+        numbers = list(map(float, texts))  # ValueError: "" (empty is 0 to the row closure) or "abc"
+        converted: Iterable[float] = numbers
+    else:
+        table = dict(zip(distinct, map(float, distinct), strict=True))
+        numbers, converted = list(map(table.__getitem__, texts)), table.values()
+    if not all(map(math.isfinite, converted)):
+        raise Unusual("not a finite number")
+    return numbers
+
+
+def plain(rows: Sequence[Row]) -> None:
+    """Raises unless every row is a plain ``dict``, as a parsed ERP answer is: only then does a subscript read what
+    the row closures' ``get`` reads (a mapping inventing missing keys, a defaultdict, goes row by row)."""
+    if set(map(type, rows)) - {dict}:
+        raise Unusual("not a plain dict")
 
 
 def compare(op: Callable[[Any, Any], Any], left: Column, right: Column) -> Column:
@@ -71,21 +88,31 @@ def compare_constant(op: Callable[[Any, Any], Any], left: Column, value: Any) ->
 
 
 def both(left: Column, right: Column) -> Column:
+    return Both(left, right)
+
+
+class Both:
     """``left && right``: the row closure's ``f(r) and g(r)``, value for value; ``right`` only where left holds."""
 
-    def column(rows: Sequence[Row]) -> list[Any]:
-        firsts = left(rows)
+    def __init__(self, left: Column, right: Column) -> None:
+        self.left, self.right = left, right
+
+    def __call__(self, rows: Sequence[Row]) -> list[Any]:
+        firsts = self.left(rows)
         holding = sum(map(bool, firsts))
         if not holding:
             return firsts
         if holding * 2 >= len(firsts):  # most rows hold: the whole page (its columns may be known already)
-            seconds = _whole(right, rows)
+            seconds = _whole(self.right, rows)
             if seconds is not None:
                 return [second if first else first for first, second in zip(firsts, seconds, strict=True)]
-        rest = iter(right(list(compress(rows, firsts))))
+        rest = iter(self.right(list(compress(rows, firsts))))
         return [next(rest) if first else first for first in firsts]
 
-    return column
+    def select(self, rows: Sequence[Row]) -> list[Row]:
+        """The rows both hold for, without building the values: those of the rows left holds for that right holds
+        for — right read only where left holds, as above."""
+        return selector(self.right)(selector(self.left)(rows))
 
 
 def either(left: Column, right: Column) -> Column:
@@ -126,13 +153,54 @@ def member(inner: Column, allowed: frozenset[Any], negate: bool) -> Column:
     return lambda rows: list(map(contains, inner(rows)))
 
 
+def selector(column: Column) -> Callable[[Sequence[Row]], list[Row]]:
+    """The rows of a page a column's value is true for, in order."""
+    return getattr(column, "select", None) or (lambda rows: list(compress(rows, column(rows))))
+
+
 def selected(column: Column, memo: Memo) -> Callable[[Sequence[Row]], list[Row]]:
     """The rows of a page the predicate holds for, in order; nothing of the page is kept afterwards."""
+    select = selector(column)
 
-    def select(rows: Sequence[Row]) -> list[Row]:
+    def judged(rows: Sequence[Row]) -> list[Row]:
         try:
-            return list(compress(rows, column(rows)))
+            plain(rows)
+            return select(rows)
         finally:
             memo.clear()
 
-    return select
+    return judged
+
+
+def of_path(path: str, kind: str) -> Column | None:
+    """The values ``predicate.accessor(path)`` reads, for a page of plain dicts (:func:`plain`) at once — in the
+    common case only: a relation expanded as a one-record list, a number a numeric text, a text field present.
+    Anything else raises and the accessor reads the page row by row. None: no faster way than that (dates, yes/no
+    fields, relations themselves)."""
+    head, _, part = path.partition(".")
+    if part:
+        return _relation_field(head, part)
+    if kind in ("numeric", "integer"):
+        number = operator.itemgetter(head)
+        return lambda rows: numbers_of(list(map(number, rows)))
+    if kind in ("date", "logic", "relation"):
+        return None
+    text = operator.itemgetter(head)  # the accessor's get(): absent is None to it, so a missing key raises here
+    return lambda rows: list(map(text, rows))
+
+
+def _relation_field(field: str, part: str) -> Column:
+    relation, first, value = operator.itemgetter(field), operator.itemgetter(0), operator.itemgetter(part)
+
+    def column(rows: Sequence[Row]) -> list[Any]:
+        lists = list(map(relation, rows))
+        records = list(map(first, _only(list, lists)))  # IndexError: an empty relation
+        return _only(str, list(map(value, _only(dict, records))))  # KeyError: the field not sent
+
+    return column
+
+
+def _only(kind: type, values: list[Any]) -> list[Any]:
+    if set(map(type, values)) - {kind}:
+        raise Unusual(f"not every value is a {kind.__name__}")
+    return values

@@ -20,10 +20,11 @@ from django.core.exceptions import ValidationError
 from compliance_monitor.checks import concurrent, warehouse
 from compliance_monitor.checks import offenders as offenders_
 from compliance_monitor.checks.base import WHOLE_EVIDENCE, CheckContext, CheckOutcome, Violation
+from compliance_monitor.checks.columns import Column
 from compliance_monitor.checks.definition import PLACEHOLDER, SCOPE_ALL_FIELD, TEMPLATE_FIELD, Definition
 from compliance_monitor.checks.models import ClassifyBy
 from compliance_monitor.checks.offenders import text_of as _text
-from compliance_monitor.checks.predicate import FieldType, PredicateError, RowError, Value, accessor
+from compliance_monitor.checks.predicate import FieldType, PredicateError, RowError, Value
 from compliance_monitor.erp import catalog, properties, reads, sources
 from compliance_monitor.erp.connections import implied_connection
 from compliance_monitor.erp.flexi import ErpAuthError, ErpError, ErpRowCountChangedError
@@ -72,6 +73,7 @@ class ScopeRead:
     message: tuple[str, tuple[Value, ...]] | None  # a format ("{} ({} < {})") and its values; None: "CODE (5ks)"
     detail: tuple[tuple[str, Value], ...]
     whole: bool
+    columns: Mapping[Value, Column]  # the page column of each accessor above that has one (checks/offenders.py)
 
     def incomplete(self, problem: str) -> CheckOutcome:
         return replace(self.outcome, error=f"{self.outcome.warehouse}: {problem}")
@@ -252,19 +254,21 @@ class DefinedCheck:
             title="" if plan.rule else definition.title_in(),  # a rule's result: the original reports' alert title
             thresholds=(definition.thresholds.critical, definition.thresholds.high, definition.thresholds.medium),
         )
+        read = offenders_.Accessors(fields)
         return ScopeRead(
             outcome,
             request,
             test.test,
             test.select,
-            tuple(accessor(path, fields) for path in definition.identity),
-            accessor(definition.label, fields) if definition.label else None,
-            accessor(definition.quantity, fields) if definition.quantity else None,
-            accessor(definition.unit, fields) if definition.unit else None,
-            accessor(definition.group, fields) if definition.group else None,
-            _message(definition, fields),
-            tuple((path, accessor(path, fields)) for path in definition.detail),
+            tuple(read(path) for path in definition.identity),
+            read(definition.label) if definition.label else None,
+            read(definition.quantity) if definition.quantity else None,
+            read(definition.unit) if definition.unit else None,
+            read(definition.group) if definition.group else None,
+            _message(definition, read),
+            tuple((path, read(path)) for path in definition.detail),
             definition.read == "whole",
+            read.columns,
         )
 
 
@@ -362,7 +366,7 @@ def _plain(value: Any) -> str:
     return ",".join(map(_plain, value)) if isinstance(value, list | tuple) else _text(value)
 
 
-def _message(definition: Definition, fields: Mapping[str, FieldType]) -> tuple[str, tuple[Value, ...]] | None:
+def _message(definition: Definition, read: Callable[[str], Value]) -> tuple[str, tuple[Value, ...]] | None:
     """The message template as a ``str.format`` pattern of positional fields and their values, read in order."""
     if not definition.message and definition.quantity:
         return None  # the original reports' format, "CODE (5ks)" (Violation.legacy_text)
@@ -370,7 +374,7 @@ def _message(definition: Definition, fields: Mapping[str, FieldType]) -> tuple[s
     pattern, values, at = [], [], 0
     for match in TEMPLATE_FIELD.finditer(template):
         pattern += [_literal(template[at : match.start()]), "{}"]
-        values.append(accessor(match.group(1), fields))
+        values.append(read(match.group(1)))
         at = match.end()
     pattern.append(_literal(template[at:]))
     return "".join(pattern), tuple(values)

@@ -1,22 +1,29 @@
 """A page's offending rows as violations, field by field over all of them (``checks/defined.py``).
 
 Row by row, a violation costs a dozen Python calls; a page's offenders — maybe a hundred of a thousand rows — are
-built here one field at a time with ``map``, the same values in the same order (a differential test,
+built here one field at a time: each field the definition names read once for all of them (``cenik.kod`` serves
+the identity and the message alike), at C speed where ``checks/columns.py`` can (:func:`columns.of_path`), by its
+accessor row by row otherwise; the same values in the same order (a differential test,
 ``checks/tests/test_offenders.py``). When any offender cannot be described (an empty identity, a value its
 accessor rejects) this raises, and the caller builds them row by row, which names each such row as a data error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from itertools import repeat
 from typing import Any, Protocol
 
+from compliance_monitor.checks import columns
 from compliance_monitor.checks.base import Violation
+from compliance_monitor.checks.predicate import FieldType, accessor
 
 Row = dict[str, Any]
 Value = Callable[[Any], Any]
+Message = tuple[str, tuple[Value, ...]]  # a str.format pattern and the values it shows, in order
 
 
 class Described(Protocol):
@@ -33,13 +40,33 @@ class Described(Protocol):
     @property
     def group(self) -> Value | None: ...
     @property
-    def message(self) -> tuple[str, tuple[Value, ...]] | None: ...
+    def message(self) -> Message | None: ...
     @property
     def detail(self) -> tuple[tuple[str, Value], ...]: ...
+    @property
+    def columns(self) -> Mapping[Value, columns.Column]: ...
+
+
+class Accessors:
+    """One accessor per path, whoever names it (identity, message, label …), and the page column of each that has
+    one (``columns``): what :func:`violations` reads once per page."""
+
+    def __init__(self, fields: Mapping[str, FieldType]) -> None:
+        self.fields, self.by_path = fields, {}
+        self.columns: dict[Value, columns.Column] = {}
+
+    def __call__(self, path: str) -> Value:
+        if path not in self.by_path:
+            value = self.by_path[path] = accessor(path, self.fields)
+            column = columns.of_path(path, self.fields.get(path.partition(".")[0], "text"))
+            if column is not None:
+                self.columns[value] = column
+        return self.by_path[path]
 
 
 def violations(scope: Described, warehouse: str, offenders: Sequence[Row]) -> list[Violation]:
-    codes = _codes(scope.identity, offenders)
+    read = _reader(scope.columns, offenders)
+    codes = _codes([texts(read(value)) for value in scope.identity])
     if not all(codes):
         raise ValueError("an identity field is empty")  # row by row: which row, as a data error
     return list(
@@ -47,12 +74,12 @@ def violations(scope: Described, warehouse: str, offenders: Sequence[Row]) -> li
             Violation,
             repeat(warehouse),
             [code[:100] for code in codes],
-            _texts(scope.label, offenders, 300),
-            _texts(scope.group, offenders, 100),
-            [float(q or 0.0) for q in map(scope.quantity, offenders)] if scope.quantity else repeat(0.0),
-            [(text.lower() or "ks")[:20] for text in _texts(scope.unit, offenders)] if scope.unit else repeat(""),
-            _details(scope.detail, offenders),
-            _messages(scope.message, offenders),
+            _texts(read, scope.label, 300),
+            _texts(read, scope.group, 100),
+            [float(q or 0.0) for q in read(scope.quantity)] if scope.quantity else repeat(0.0),
+            [(text.lower() or "ks")[:20] for text in _texts(read, scope.unit)] if scope.unit else repeat(""),
+            _details(read, scope.detail, len(offenders)),
+            _messages(read, scope.message, len(offenders)),
         )
     )
 
@@ -74,31 +101,80 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-def _codes(identity: tuple[Value, ...], rows: Sequence[Row]) -> list[str]:
-    if len(identity) == 1:
-        return list(map(text_of, map(identity[0], rows)))
-    parts = zip(*[list(map(text_of, map(value, rows))) for value in identity], strict=True)
-    return ["/".join(codes) if all(codes) else "" for codes in parts]
+def texts(values: list[Any]) -> list[str]:
+    """:func:`text_of` of each value — without a call per value when all are texts, or all numbers (each distinct
+    number written once: quantities repeat)."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return values
+    if kinds == {float}:
+        distinct = set(values)
+        written = dict(zip(distinct, map(format, distinct, repeat("g")), strict=True))  # text_of's f"{value:g}"
+        return list(map(written.__getitem__, values))
+    return list(map(text_of, values))
 
 
-def _texts(value: Value | None, rows: Sequence[Row], limit: int | None = None) -> Iterable[str]:
+def _reader(known: Mapping[Value, columns.Column], rows: Sequence[Row]) -> Callable[[Value], list[Any]]:
+    """Each accessor's values for ``rows``, read once: its column when it has one and the rows are plain dicts,
+    else the accessor row by row (which raises what a row-by-row violation would meet)."""
+    done: dict[Value, list[Any]] = {}
+    plain = not set(map(type, rows)) - {dict}
+
+    def read(value: Value) -> list[Any]:
+        if value not in done:
+            done[value] = _values(known.get(value) if plain else None, value, rows)
+        return done[value]
+
+    return read
+
+
+def _values(column: columns.Column | None, value: Value, rows: Sequence[Row]) -> list[Any]:
+    if column is not None:
+        with contextlib.suppress(Exception):  # unusual: the accessor decides, row by row
+            return column(rows)
+    return list(map(value, rows))
+
+
+def _codes(parts: list[list[str]]) -> list[str]:
+    if len(parts) == 1:
+        return parts[0]
+    return ["/".join(codes) if all(codes) else "" for codes in zip(*parts, strict=True)]
+
+
+def _texts(read: Callable[[Value], list[Any]], value: Value | None, limit: int | None = None) -> Iterable[str]:
     if value is None:
         return repeat("")
-    texts = map(text_of, map(value, rows))
-    return list(texts) if limit is None else [text[:limit] for text in texts]
+    found = texts(read(value))
+    return found if limit is None else [text[:limit] for text in found]
 
 
-def _details(detail: tuple[tuple[str, Value], ...], rows: Sequence[Row]) -> list[dict[str, Any]]:
+def _details(read: Callable[[Value], list[Any]], detail: tuple[tuple[str, Value], ...], size: int) -> list[Row]:
     if not detail:
-        return [{} for _ in rows]
-    return [{path: text_of(value(row))[:200] for path, value in detail} for row in rows]
+        return [{} for _ in range(size)]
+    paths = [path for path, _ in detail]
+    values = zip(*[[text[:200] for text in texts(read(value))] for _, value in detail], strict=True)
+    return [dict(zip(paths, row, strict=True)) for row in values]
 
 
-def _messages(message: tuple[str, tuple[Value, ...]] | None, rows: Sequence[Row]) -> Iterable[str]:
+def _messages(read: Callable[[Value], list[Any]], message: Message | None, size: int) -> Iterable[str]:
     if message is None:
         return repeat("")
     template, values = message
     if not values:  # a message without fields ("Negative stock")
-        return [template.format()[:500]] * len(rows)
-    texts = map(template.format, *[list(map(text_of, map(value, rows))) for value in values])
-    return [text[:500] for text in texts]
+        return [template.format()[:500]] * size
+    literals = _literals(template)
+    parts: list[Iterable[str]] = [repeat(literals[0])]
+    for value, literal in zip(values, literals[1:], strict=True):
+        parts += [texts(read(value)), repeat(literal)]
+    return [text[:500] for text in map("".join, zip(*parts, strict=False))]  # ends with the values: repeat() does not
+
+
+def _literals(template: str) -> list[str]:
+    """What ``template.format(*values)`` writes before, between and after its values — parsed once per page, not
+    once per violation as ``format`` does."""
+    literals, text = [], ""
+    for literal, field, _, _ in string.Formatter().parse(template):
+        text += literal
+        if field is not None:
+            literals, text = [*literals, text], ""
+    return [*literals, text]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from compliance_monitor.checks.columns import Unusual, numbers_of
 from compliance_monitor.checks.predicate import FieldType, RowError, compile_predicate
 
 FIELDS: dict[str, FieldType] = {
@@ -120,13 +121,24 @@ def test_judging_a_page_keeps_nothing_of_it() -> None:
     assert sys.getrefcount(page) == before
 
 
-def test_a_row_reads_its_field_as_the_row_closure_does_by_get_not_by_subscript() -> None:
-    """A mapping that makes up missing keys (a defaultdict) must not pass a row the closures call incomplete."""
+def test_a_page_of_mappings_other_than_plain_dicts_is_handed_back_to_the_row_closures() -> None:
+    """A mapping that makes up missing keys (a defaultdict) must not pass a row the closures call incomplete: only
+    a plain dict's subscript reads what their get() reads."""
     from collections import defaultdict
 
     predicate = compile_predicate("a > 0", FIELDS)
-    page = [defaultdict(lambda: "1", {"b": "2"})]
+    page = [{"a": "2"}, defaultdict(lambda: "1", {"b": "2"})]
     with pytest.raises(RowError, match="missing"):
-        predicate.test(page[0])
-    with pytest.raises(TypeError):
+        predicate.test(page[1])
+    with pytest.raises(Unusual):
         predicate.select(page)  # handed back to the row closures
+
+
+def test_a_number_column_converts_each_distinct_text_once_and_gives_what_float_gives() -> None:
+    repeated = ["5.0", "-2", "5.0", "1e3", "-2", "5.0", "0.25", "5.0"]
+    assert numbers_of(repeated) == [float(text) for text in repeated]
+    distinct = [str(n / 7) for n in range(50)]
+    assert numbers_of(distinct) == [float(text) for text in distinct]
+    for odd in (["1", "1", "1", "inf"], ["1", "1", "1", "nan"], ["2", "2", "2", ""], ["1", "1", None]):
+        with pytest.raises((Unusual, ValueError, TypeError)):
+            numbers_of(odd)

@@ -19,7 +19,7 @@ from compliance_monitor.checks.definition import parse
 from compliance_monitor.checks.predicate import RowError
 from compliance_monitor.erp import properties
 
-FIELDS = properties.parse(properties.local_answer("skladova-karta"), "skladova-karta")
+FIELDS = {**properties.parse(properties.local_answer("skladova-karta"), "skladova-karta"), "poznam": "text"}
 BASE = {"name": "t.offenders", "title": "Offenders", "evidence": "skladova-karta", "predicate": "stavMJ < 0"}
 DEFINITIONS = [
     {
@@ -31,7 +31,15 @@ DEFINITIONS = [
     {"identity": ["cenik.kod"], "quantity": "stavMJ"},  # the original reports' "CODE (5ks)"
     {"identity": ["cenik.kod", "sklad"], "label": "cenik.nazev", "unit": "ucetObdobi", "detail": ["minMJ", "sklad"]},
     {"identity": ["cenik.kod"], "group": "sklad", "message": "{{{cenik.kod}}} } {stavMJ}"},
+    {
+        "identity": ["poznam", "id"],
+        "label": "poznam",
+        "message": "{id}: {poznam} {{}} {minMJ} {cenik.nazev}",
+        "detail": ["poznam"],
+    },
 ]
+ODD_RELATIONS = [[], [{}], {"kod": "P1", "nazev": "x"}, "code:P1", [{"kod": 5, "nazev": None}], [{"nazev": "n"}], None]
+ODD_RELATIONS += [[{"kod": True, "nazev": {"kod": "x"}}], [{"kod": "P1", "nazev": 2.0}]]
 
 
 def scope_of(extra: dict[str, Any]) -> ScopeRead:
@@ -40,15 +48,23 @@ def scope_of(extra: dict[str, Any]) -> ScopeRead:
 
 
 def a_row(chance: random.Random, odd: bool) -> dict[str, Any]:
+    """A row as Flexi sends it; ``odd``: now and then what only the accessors row by row decide — an empty or
+    unexpanded relation, a native number, an empty or missing field — or a number given as a float."""
     code = chance.choice(["P1", "P2", "VYR101", ""] if odd else ["P1", "P2", "VYR101"])
-    return {
+    row = {
         "id": str(chance.randrange(1000)),
         "cenik": [{"kod": code, "nazev": chance.choice(["Šroub", "x" * 400, ""])}],
-        "stavMJ": chance.choice(["-2.5", "-1", "-0.25"] + (["", "abc"] if odd else [])),
-        "minMJ": chance.choice(["0", "3.0", "12"]),
+        "stavMJ": chance.choice(["-2.5", "-1", "-0.25", "-1e1"] + (["", "abc", -2.0] if odd else [])),
+        "minMJ": chance.choice(["0", "3.0", "12"] + ([7, "NaN"] if odd else [])),
         "sklad": chance.choice(["code:ZBOZI", [{"kod": "MAT", "id": "3"}], ""]),
         "ucetObdobi": chance.choice(["code:KS", [{"kod": "KG"}], ""]),
+        "poznam": chance.choice(["A-1", "pozn. <b>", "Ž" * 250] + (["", None, 3] if odd else [])),
     }
+    if odd and chance.random() < 0.2:
+        row["cenik"] = chance.choice(ODD_RELATIONS)
+    if odd and chance.random() < 0.1:
+        del row[chance.choice(["poznam", "stavMJ", "cenik", "id"])]
+    return row
 
 
 @pytest.mark.parametrize("extra", DEFINITIONS, ids=lambda extra: "+".join(extra))
@@ -92,3 +108,15 @@ def test_judging_a_page_at_once_gives_the_verdict_row_by_row_gives() -> None:
     for odd in (False, True) * 20:
         page = [a_row(chance, odd) for _ in range(chance.choice([1, 10, 50]))]
         assert scope.judge(page) == scope.judge_rows(page)
+
+
+def test_offenders_in_mappings_other_than_plain_dicts_are_read_as_the_accessors_read_them() -> None:
+    """A mapping inventing missing keys (a defaultdict) is read by get(), as row by row: an absent text is empty."""
+    from collections import defaultdict
+
+    scope = scope_of({"identity": ["cenik.kod"], "message": "{poznam} {stavMJ}", "detail": ["poznam"]})
+    row = a_row(random.Random(1), odd=False)
+    del row["poznam"]
+    rows = [a_row(random.Random(2), odd=False), defaultdict(lambda: "made up", row)]
+    assert offenders.violations(scope, "*", rows) == [scope.violation(row) for row in rows]
+    assert "made up" not in offenders.violations(scope, "*", rows)[1].text
