@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 
 from compliance_monitor.checks import concurrent, warehouse
 from compliance_monitor.checks import offenders as offenders_
-from compliance_monitor.checks.base import WHOLE_EVIDENCE, CheckContext, CheckOutcome, Violation
+from compliance_monitor.checks.base import NO_DETAIL, WHOLE_EVIDENCE, CheckContext, CheckOutcome, Violation
 from compliance_monitor.checks.columns import Column
 from compliance_monitor.checks.definition import PLACEHOLDER, SCOPE_ALL_FIELD, TEMPLATE_FIELD, Definition
 from compliance_monitor.checks.models import ClassifyBy
@@ -160,7 +160,7 @@ class ScopeRead:
             goods_group=_text(self.group(row))[:100] if self.group is not None else "",
             quantity=float(quantity or 0.0),
             unit=(_text(self.unit(row)).lower() or "ks")[:20] if self.unit is not None else "",
-            detail={path: _text(value(row))[:200] for path, value in self.detail},
+            detail={path: _text(value(row))[:200] for path, value in self.detail} if self.detail else NO_DETAIL,
             text=self.text(row),
         )
 

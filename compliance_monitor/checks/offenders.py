@@ -18,7 +18,7 @@ from itertools import repeat
 from typing import Any, Protocol
 
 from compliance_monitor.checks import columns
-from compliance_monitor.checks.base import Violation
+from compliance_monitor.checks.base import NO_DETAIL, Violation
 from compliance_monitor.checks.predicate import FieldType, accessor
 
 Row = dict[str, Any]
@@ -52,7 +52,7 @@ class Accessors:
     one (``columns``): what :func:`violations` reads once per page."""
 
     def __init__(self, fields: Mapping[str, FieldType]) -> None:
-        self.fields, self.by_path = fields, {}
+        self.fields, self.by_path = fields, dict[str, Value]()
         self.columns: dict[Value, columns.Column] = {}
 
     def __call__(self, path: str) -> Value:
@@ -150,7 +150,7 @@ def _texts(read: Callable[[Value], list[Any]], value: Value | None, limit: int |
 
 def _details(read: Callable[[Value], list[Any]], detail: tuple[tuple[str, Value], ...], size: int) -> list[Row]:
     if not detail:
-        return [{} for _ in range(size)]
+        return [NO_DETAIL] * size
     paths = [path for path, _ in detail]
     values = zip(*[[text[:200] for text in texts(read(value))] for _, value in detail], strict=True)
     return [dict(zip(paths, row, strict=True)) for row in values]
@@ -172,7 +172,7 @@ def _messages(read: Callable[[Value], list[Any]], message: Message | None, size:
 def _literals(template: str) -> list[str]:
     """What ``template.format(*values)`` writes before, between and after its values — parsed once per page, not
     once per violation as ``format`` does."""
-    literals, text = [], ""
+    literals, text = list[str](), ""
     for literal, field, _, _ in string.Formatter().parse(template):
         text += literal
         if field is not None:

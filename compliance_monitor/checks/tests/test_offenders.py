@@ -7,6 +7,7 @@ Broken once each to watch these fail (all caught): the identity check dropped, t
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from compliance_monitor.checks import offenders
+from compliance_monitor.checks.base import NO_DETAIL
 from compliance_monitor.checks.defined import DefinedCheck, ScopePlan, ScopeRead
 from compliance_monitor.checks.definition import parse
 from compliance_monitor.checks.predicate import RowError
@@ -120,3 +122,13 @@ def test_offenders_in_mappings_other_than_plain_dicts_are_read_as_the_accessors_
     rows = [a_row(random.Random(2), odd=False), defaultdict(lambda: "made up", row)]
     assert offenders.violations(scope, "*", rows) == [scope.violation(row) for row in rows]
     assert "made up" not in offenders.violations(scope, "*", rows)[1].text
+
+
+def test_violations_without_detail_share_one_read_only_empty_detail_equal_to_an_empty_dict() -> None:
+    scope = scope_of(DEFINITIONS[0])
+    built = offenders.violations(scope, "*", [a_row(random.Random(seed), odd=False) for seed in range(3)])
+    assert all(violation.detail is NO_DETAIL for violation in built)
+    assert built[0].detail == {} and json.dumps(built[0].detail) == "{}"
+    with pytest.raises(TypeError, match="read-only"):
+        built[0].detail["culprit"] = "x"
+    assert scope.violation(a_row(random.Random(1), odd=False)).detail is NO_DETAIL
