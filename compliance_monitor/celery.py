@@ -69,7 +69,7 @@ def freeze_startup_heap(**_: object) -> None:
     A young collection walks what was allocated since the last one and is still alive — while a run reads, the
     page being judged (a thousand rows, three thousand tracked objects) and the one being parsed. Python's
     default (one every 700 allocations) walked each page a few times over; one every ``YOUNG_COLLECTION_AFTER``
-    walks it about once (judging a million rows: 3.25 s → 2.87 s, fetch and parse alone 1.99 s → 1.97 s, the
+    walks it at most once (judging a million rows: 3.25 s → 2.87 s, fetch and parse alone 1.99 s → 1.97 s, the
     same process, passes interleaved; docs/benchmarks.md). Garbage cycles wait for 20,000 allocations, not 700.
     """
     gc.collect()

@@ -41,7 +41,8 @@ def constant(value: Any) -> Column:
 def number_field(field: str, memo: Memo) -> Column:
     """A number field whose every value is a non-empty numeric text, as Flexi sends them ("18.0") — the only case
     taken here; the row closure (``predicate._number``) decides every other one. ``memo`` keeps its values while
-    one page is judged (``minMJ > 0 && stavMJ < minMJ`` converts minMJ once); :func:`selected` empties it."""
+    one list of rows is judged (``a > 0 || b < a`` converts ``a`` once; :meth:`Both.select` hands its right side a
+    shorter list, converted anew); :func:`selected` empties it."""
     read = operator.itemgetter(field)  # a missing key raises: the row closures call it a data error
 
     def column(rows: Sequence[Row]) -> list[Any]:

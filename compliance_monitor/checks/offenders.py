@@ -109,6 +109,8 @@ def texts(values: list[Any]) -> list[str]:
         return values
     if kinds == {float}:
         distinct = set(values)
+        if 0.0 in distinct:  # 0.0 and -0.0 are one key, two texts ("0", "-0")
+            return list(map(format, values, repeat("g")))
         written = dict(zip(distinct, map(format, distinct, repeat("g")), strict=True))  # text_of's f"{value:g}"
         return list(map(written.__getitem__, values))
     return list(map(text_of, values))

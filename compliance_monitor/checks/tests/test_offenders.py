@@ -56,7 +56,7 @@ def a_row(chance: random.Random, odd: bool) -> dict[str, Any]:
     row = {
         "id": str(chance.randrange(1000)),
         "cenik": [{"kod": code, "nazev": chance.choice(["Šroub", "x" * 400, ""])}],
-        "stavMJ": chance.choice(["-2.5", "-1", "-0.25", "-1e1"] + (["", "abc", -2.0] if odd else [])),
+        "stavMJ": chance.choice(["-2.5", "-1", "-0.25", "-1e1", "0", "-0"] + (["", "abc", -2.0] if odd else [])),
         "minMJ": chance.choice(["0", "3.0", "12"] + ([7, "NaN"] if odd else [])),
         "sklad": chance.choice(["code:ZBOZI", [{"kod": "MAT", "id": "3"}], ""]),
         "ucetObdobi": chance.choice(["code:KS", [{"kod": "KG"}], ""]),
