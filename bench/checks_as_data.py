@@ -6,7 +6,7 @@ the same pages — issue 12's target: ≤ 1.5 × fetch+parse over 1,000,000 rows
 The local Flexi-format server runs in its own process with ``--cache-answers`` (each distinct page rendered once, a
 first untimed pass warms it), serving ``skladova-karta`` of a synthetic company: 2 periods × warehouses × products
 cards, of which the definition's filter (``ucetObdobi = ${period}`` and one warehouse per scope) selects the current
-period's. Two passes over every warehouse, same client, same page size (1000), same requests:
+period's. Two kinds of pass over every warehouse, same client, same page size (1000), same requests:
 
 * fetch+parse: HTTP + JSON decoding of every page, the rows of each counted (what any evaluation pays);
 * evaluate: the definition's whole path — the compiled predicate over each page (``checks/columns.py``, row by row

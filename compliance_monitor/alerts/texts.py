@@ -16,7 +16,7 @@ original reports' offender lists (``Z001 (2ks), Z002 (2ks)``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.utils.formats import number_format
@@ -205,11 +205,15 @@ def _number(value: str | int) -> str:
 
 def title(alert: Alert) -> str:
     """The alert's title in the active language (its stored title for a shape not known here)."""
+    return _rebuilt(_title, alert) or alert.title
+
+
+def _rebuilt(build: Callable[[Alert], str | None], alert: Alert) -> str | None:
+    """``build(alert)``; None when the stored facts are not of a shape it knows."""
     try:
-        text = _title(alert)
+        return build(alert)
     except (ValueError, KeyError, TypeError):
-        text = None
-    return text or alert.title
+        return None
 
 
 def _title(alert: Alert) -> str | None:
@@ -386,11 +390,7 @@ PERFORMANCE_MESSAGE = re.compile(
 def message(alert: Alert) -> str:
     """The alert's message in the active language; what a run or the ERP wrote (the original report's offenders,
     an error) as written; the stored message for a shape not known here."""
-    try:
-        text = _message(alert)
-    except (ValueError, KeyError, TypeError):
-        text = None
-    return text or alert.message
+    return _rebuilt(_message, alert) or alert.message
 
 
 def _message(alert: Alert) -> str | None:

@@ -43,17 +43,22 @@ def number_field(field: str, memo: Memo) -> Column:
     taken here; the row closure (``predicate._number``) decides every other one. ``memo`` keeps its values while
     one list of rows is judged (``a > 0 || b < a`` converts ``a`` once; :meth:`Both.select` hands its right side a
     shorter list, converted anew); :func:`selected` empties it."""
-    read = operator.itemgetter(field)  # a missing key raises: the row closures call it a data error
+    read = _numbers(field)
 
     def column(rows: Sequence[Row]) -> list[Any]:
         known = memo.get(field)
         if known is not None and known[0] is rows:
             return known[1]
-        numbers = numbers_of(list(map(read, rows)))
+        numbers = read(rows)
         memo[field] = rows, numbers  # one scope's predicate is used by one reading thread at a time
         return numbers
 
     return column
+
+
+def _numbers(field: str) -> Column:
+    number = operator.itemgetter(field)  # a missing key raises: the row closures call it a data error
+    return lambda rows: numbers_of(list(map(number, rows)))
 
 
 def numbers_of(texts: list[Any]) -> list[float]:
@@ -74,10 +79,15 @@ def numbers_of(texts: list[Any]) -> list[float]:
 
 
 def plain(rows: Sequence[Row]) -> None:
-    """Raises unless every row is a plain ``dict``, as a parsed ERP answer is: only then does a subscript read what
-    the row closures' ``get`` reads (a mapping inventing missing keys, a defaultdict, goes row by row)."""
-    if set(map(type, rows)) - {dict}:
+    """Raises unless :func:`all_plain`."""
+    if not all_plain(rows):
         raise Unusual("not a plain dict")
+
+
+def all_plain(rows: Sequence[Row]) -> bool:
+    """Every row a plain ``dict``, as a parsed ERP answer is: only then does a subscript read what the row closures'
+    ``get`` reads (a mapping inventing missing keys, a defaultdict, goes row by row)."""
+    return not set(map(type, rows)) - {dict}
 
 
 def compare(op: Callable[[Any, Any], Any], left: Column, right: Column) -> Column:
@@ -182,8 +192,7 @@ def of_path(path: str, kind: str) -> Column | None:
     if part:
         return _relation_field(head, part)
     if kind in ("numeric", "integer"):
-        number = operator.itemgetter(head)
-        return lambda rows: numbers_of(list(map(number, rows)))
+        return _numbers(head)
     if kind in ("date", "logic", "relation"):
         return None
     text = operator.itemgetter(head)  # the accessor's get(): absent is None to it, so a missing key raises here

@@ -11,6 +11,7 @@ accessor rejects) this raises, and the caller builds them row by row, which name
 from __future__ import annotations
 
 import contextlib
+import functools
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
@@ -120,7 +121,7 @@ def _reader(known: Mapping[Value, columns.Column], rows: Sequence[Row]) -> Calla
     """Each accessor's values for ``rows``, read once: its column when it has one and the rows are plain dicts,
     else the accessor row by row (which raises what a row-by-row violation would meet)."""
     done: dict[Value, list[Any]] = {}
-    plain = not set(map(type, rows)) - {dict}
+    plain = columns.all_plain(rows)
 
     def read(value: Value) -> list[Any]:
         if value not in done:
@@ -171,12 +172,13 @@ def _messages(read: Callable[[Value], list[Any]], message: Message | None, size:
     return [text[:500] for text in map("".join, zip(*parts, strict=False))]  # ends with the values: repeat() does not
 
 
-def _literals(template: str) -> list[str]:
-    """What ``template.format(*values)`` writes before, between and after its values — parsed once per page, not
-    once per violation as ``format`` does."""
+@functools.lru_cache(maxsize=256)  # the definitions' templates: parsed once, not once a page
+def _literals(template: str) -> tuple[str, ...]:
+    """What ``template.format(*values)`` writes before, between and after its values — parsed once, not once per
+    violation as ``format`` does."""
     literals, text = list[str](), ""
     for literal, field, _, _ in string.Formatter().parse(template):
         text += literal
         if field is not None:
             literals, text = [*literals, text], ""
-    return [*literals, text]
+    return (*literals, text)
