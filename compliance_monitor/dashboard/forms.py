@@ -176,7 +176,7 @@ class HistoryFilters(forms.Form):
 
 
 class AlertFilters(forms.Form):
-    """Labels translated at display (``alerts/texts.py``); the values stay the API's."""
+    """Labels translated at display (``alerts/texts/``); the values stay the API's."""
 
     state = forms.ChoiceField(
         choices=[(state, texts.STATE_LABELS[state]) for state in ("active", "open", "acknowledged", "resolved", "all")],

@@ -3,7 +3,7 @@ chat services get it defanged (``transports.py``).
 
 Rendered in the active language: the outbox and the digests render each recipient's in their language
 (``policy.language``; blank: the installation's ``LANGUAGE_CODE``), so one alert reads in Czech for one manager and
-in English for another. The alert's title and message are rebuilt from its facts (``alerts/texts.py``); what was
+in English for another. The alert's title and message are rebuilt from its facts (``alerts/texts/``); what was
 written elsewhere stays as written (codes, company names, the original reports' ``Z001 (2ks)``, ERP errors).
 English dates keep their ISO form, Czech ones read ``6. 12. 2026 14:05:00 CET``.
 """

@@ -1,5 +1,5 @@
 """Issue 15: an alert's texts are rendered when shown, from its stored facts, in the active language
-(``alerts/texts.py``). In English they equal what ``raising.py`` stores; in Czech they take Czech plural forms
+(``alerts/texts/``). In English they equal what ``raising.py`` stores; in Czech they take Czech plural forms
 (1 produkt, 2 produkty, 5 produktů); a shape not known falls back to the stored text.
 
 Shown failing: with ``"%(count)s misplaced products …"`` passed as the singular too in ``_compliance_title`` (the

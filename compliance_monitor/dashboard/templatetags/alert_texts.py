@@ -1,6 +1,6 @@
 """Template filters for alerts in the active language: their titles and messages rebuilt from their facts, and the
 labels of the choices they store (type, state, history events, a run's change, notifications) — translated at
-display, the stored values unchanged (``alerts/texts.py``)."""
+display, the stored values unchanged (``alerts/texts/``)."""
 
 from __future__ import annotations
 

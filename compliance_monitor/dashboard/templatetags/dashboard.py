@@ -179,7 +179,7 @@ def percent(value: float | None) -> str:
 def detail_text(detail: dict[str, object], kind: str = "") -> str:
     """An alert event's details as a sentence in the active language, given its kind (``{{ event.detail|
     detail_text:event.kind }}``: "Run … found it again, with 2 violations."); without a kind, or for details of a
-    shape not known, as ``key: value`` pairs, leaving out the empty ones (``alerts/texts.py``)."""
+    shape not known, as ``key: value`` pairs, leaving out the empty ones (``alerts/texts/``)."""
     from compliance_monitor.alerts import texts
 
     return texts.event_text(kind, dict(detail)) if kind else texts.pairs(dict(detail))

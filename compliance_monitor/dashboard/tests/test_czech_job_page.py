@@ -97,7 +97,7 @@ def test_the_duration_charts_slow_and_short_runs_are_listed_in_czech(
 
 
 def test_what_alerts_store_stays_english_whatever_the_language(czech_catalog: None) -> None:
-    """Performance alerts store ``duration_text`` and ``Limits.describe()``; ``alerts/texts.py`` reads them back."""
+    """Performance alerts store ``duration_text`` and ``Limits.describe()``; ``alerts/texts/`` reads them back."""
     limits = durations.Limits(1200.0, 10, 60.0, 180.0, 960.0)
     with translation.override("cs"):
         assert durations.duration_text(3.25) == "3.2 s" and durations.duration_text(3.25, localized=True) == "3,2 s"
