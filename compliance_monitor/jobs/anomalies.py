@@ -59,11 +59,11 @@ def _runs(job: Job, start: datetime, now: datetime) -> list[_Run]:
         .filter(status__in=durations.TIMED)
         .annotate(rows=Sum("check_results__rows_read"))
         .order_by("started_at")
-        .values_list("pk", "started_at", "duration_seconds", "rows", "status", "trigger", "warehouses", "checks")
+        .values_list("pk", "started_at", "duration_seconds", "rows", "status", "trigger", *PLAIN)
     )
     return [
-        _Run(pk, started, seconds, total, _is_full_success(status, trigger, warehouses, checks))
-        for pk, started, seconds, total, status, trigger, warehouses, checks in rows
+        _Run(pk, started, seconds, total, _is_full_success(status, trigger, *plain))
+        for pk, started, seconds, total, status, trigger, *plain in rows
         if started is not None and seconds is not None  # filtered: this tells the type checker
     ]
 
@@ -83,5 +83,8 @@ def _judge(job: Job, run: _Run, usual: deque[tuple[float, int | None]]) -> Anoma
     return None
 
 
-def _is_full_success(status: str, trigger: str, warehouses: list[str], checks: list[str]) -> bool:
-    return status == Status.SUCCEEDED and trigger != Trigger.CHANGE and not warehouses and not checks
+PLAIN = ("warehouses", "checks", "parameters")  # all empty: a run of the whole job as it is (durations.full_successes)
+
+
+def _is_full_success(status: str, trigger: str, *narrowed: object) -> bool:
+    return status == Status.SUCCEEDED and trigger != Trigger.CHANGE and not any(narrowed)

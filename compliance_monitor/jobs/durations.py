@@ -1,7 +1,8 @@
 """How long a job's runs usually take, and when one is not usual: slow while it runs, or suspiciously short.
 
 "Usual" is the job's last ``HISTORY_RUNS`` successful full runs (not change runs nor runs of some warehouses or
-checks: they do less) that finished before the run in question started. Fewer than ``MIN_HISTORY`` of them say
+checks: they do less; nor runs given parameters of their own, such as a past date: they read something else) that
+finished before the run in question started. Fewer than ``MIN_HISTORY`` of them say
 nothing about "usual": then only the timeout limit applies, and no run is called short.
 
 A run is slow past ``max(slow_run_factor × p95, p95 + slow_run_margin_seconds)`` or past
@@ -69,7 +70,7 @@ class Limits:
         """ "usually done within 1 min (p95 of its last 30 runs), slow after 6 min; its timeout is 20 min".
 
         In English unless ``localized`` (then in the active language): performance alerts store it in English and
-        ``alerts/texts.py`` reads it back."""
+        ``alerts/texts/`` reads it back."""
         with _language(localized):
             return self._describe()
 
@@ -128,10 +129,10 @@ def usual_runs(job_id: int, *, before: datetime, rows: bool = False) -> list[tup
 
 
 def full_successes(runs: QuerySet[Execution]) -> QuerySet[Execution]:
-    """The runs "usual" is made of: succeeded, timed, of every warehouse and check of the job."""
-    return runs.filter(status=Status.SUCCEEDED, duration_seconds__isnull=False, warehouses=[], checks=[]).exclude(
-        trigger=Trigger.CHANGE
-    )
+    """The runs "usual" is made of: succeeded, timed, of every warehouse and check of the job, with the job's own
+    parameters (a run given a date or a parameter of its own reads something else)."""
+    full = runs.filter(status=Status.SUCCEEDED, duration_seconds__isnull=False, warehouses=[], checks=[])
+    return full.filter(parameters={}).exclude(trigger=Trigger.CHANGE)
 
 
 TIMED = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT)  # an abandoned run's duration says nothing
@@ -218,7 +219,9 @@ def short_run(execution: Execution) -> ShortRun | None:
 
 
 def is_full_success(execution: Execution) -> bool:
-    return execution.status == Status.SUCCEEDED and not execution.is_partial and execution.trigger != Trigger.CHANGE
+    """One of the runs :func:`full_successes` finds."""
+    plain = not (execution.is_partial or execution.parameters) and execution.trigger != Trigger.CHANGE
+    return plain and execution.status == Status.SUCCEEDED
 
 
 def duration_text(seconds: float | None, *, localized: bool = False) -> str:

@@ -44,13 +44,15 @@ def ran(make_job: Callable[..., Job]) -> Callable[..., Execution]:
 
 
 def test_each_run_of_the_period_is_judged_against_the_runs_before_it(ran) -> None:
-    """Shown failing with the window seeded empty in ``of_period`` (the first slow run then has no history)."""
+    """Shown failing with the window seeded empty in ``of_period`` (the first slow run then has no history), and with
+    ``parameters`` left out of ``PLAIN`` (the past-date run is called short)."""
     for hour in range(200, 190, -1):  # ten usual runs of 60 s before the period
         ran(hour, 60)
     slow = ran(100, 400, status=Status.FAILED)  # p95 60 s: slow after 6 min
     short = ran(90, 5, rows=100)  # median 60 s and 4,000 rows: under 6 s and ≤ 2,000 rows
     ran(80, 5, rows=4000)  # as quick, but it read everything: just fast
     ran(70, 30, warehouses=["ZBOZI"], rows=100)  # a run of one warehouse is not compared
+    ran(60, 5, parameters={"date": "2026-01-31"}, rows=100)  # nor a look at a past date
     ran(1, 61)
 
     found = anomalies.of_period(Job.objects.get(), start=START, now=NOW)

@@ -100,13 +100,16 @@ def finished(make_job: Callable[..., Job]) -> Callable[..., Execution]:
 
 
 def test_usual_is_the_last_30_successful_full_runs_that_finished_before_the_run_started(finished) -> None:
-    """Shown failing with the ``warehouses=[], checks=[]`` filter dropped from ``full_successes``."""
+    """Shown failing with the ``warehouses=[], checks=[]`` filter dropped from ``full_successes``, and with its
+    ``parameters={}`` filter dropped."""
     for minute in range(40, 0, -1):  # oldest first: 40 successful runs of 100 s … 139 s, the newest the longest
         finished(minute * 10, 100 + 40 - minute)
-    finished(5, 99, status=Status.FAILED)  # these four are the newest, and none is a usual run
+    finished(5, 99, status=Status.FAILED)  # these six are the newest, and none is a usual run
     finished(4, 99, warehouses=["ZBOZI"])  # a run of one warehouse
     finished(3, 99, checks=["diagnostics.pass"])
     finished(2, 99, trigger=Trigger.CHANGE)
+    finished(1.9, 99, parameters={"date": "2026-01-31"})  # an audit of a past date
+    finished(1.8, 99, parameters={"seconds": 2})  # a parameter of its own
     finished(0.01, 99)  # finished after the run in question started
 
     usual = durations.usual_runs(Job.objects.get().pk, before=NOW)
@@ -222,11 +225,15 @@ def test_a_run_short_or_light_but_not_both_is_not_flagged(finished, seconds: flo
     assert durations.short_run(with_rows(finished(0, seconds), rows)) is None, why
 
 
-def test_no_short_flag_for_a_run_of_some_warehouses_a_failed_run_or_a_job_that_switched_it_off(finished) -> None:
-    """Shown failing with ``is_full_success`` reduced to ``execution.status == Status.SUCCEEDED``."""
+def test_no_short_flag_for_a_run_of_some_warehouses_or_a_past_date_a_failed_run_or_a_job_that_switched_it_off(
+    finished,
+) -> None:
+    """Shown failing with ``is_full_success`` reduced to ``execution.status == Status.SUCCEEDED``, and with its
+    parameters left out."""
     for minute in range(10, 0, -1):
         with_rows(finished(minute * 10, 100), 4000)
     partial = with_rows(finished(0, 1, warehouses=["ZBOZI"]), 10)
+    past = with_rows(finished(0, 1, parameters={"date": "2026-01-31"}), 10)
     failed = with_rows(finished(0, 1, status=Status.FAILED), 10)
     fine = with_rows(finished(0, 1), 10)
     assert durations.short_run(fine) is not None
@@ -234,4 +241,4 @@ def test_no_short_flag_for_a_run_of_some_warehouses_a_failed_run_or_a_job_that_s
     Job.objects.update(short_run_percent=0)
     fine = Execution.objects.select_related("job").get(pk=fine.pk)
 
-    assert [durations.short_run(run) for run in (partial, failed, fine)] == [None, None, None]
+    assert [durations.short_run(run) for run in (partial, past, failed, fine)] == [None, None, None, None]
