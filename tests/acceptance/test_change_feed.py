@@ -34,7 +34,7 @@ def material_product(company: synthetic.Company) -> str:
 def test_a_booking_in_the_erp_becomes_an_alert_in_seconds_without_a_cron_run(
     engine: object, erp: FlexiServer, process_logs: Path
 ) -> None:
-    make_job("realtime", cron="0 0 1 1 *", checks=[CHECK_NAME])  # its cron run is months away
+    make_job("realtime", checks=[CHECK_NAME])  # its cron run is months away
     change_feed.set_mode(Connection.objects.get(name="default"), FeedMode.POLL, now=timezone.now())
     product = material_product(erp.state.company)
     beat = start_beat(process_logs)
@@ -70,7 +70,7 @@ def _alert_naming(product: str) -> Alert | None:
 def test_a_hook_call_becomes_an_alert_in_seconds_and_no_log_line_holds_its_secret(
     engine: object, erp: FlexiServer, process_logs: Path
 ) -> None:
-    make_job("realtime-hook", cron="0 0 1 1 *", checks=[CHECK_NAME])
+    make_job("realtime-hook", checks=[CHECK_NAME])
     connection = Connection.objects.get(name="default")
     feed = change_feed.set_mode(connection, FeedMode.HOOK, now=timezone.now())
     web, url = _web_server(process_logs)

@@ -18,13 +18,13 @@ from compliance_monitor.jobs.models import Job
 # The default job fires at the top of every hour: a case that crosses one would see its run and alerts.
 for job in Job.objects.filter(name=services.DEFAULT_JOB_NAME):
     services.disable(job, reason="not under test", by="chaos suite", now=timezone.now())
-services.create_job(now=timezone.now(), name="slow", cron="0 0 1 1 *", checks=["diagnostics.sleep"],
+services.create_job(now=timezone.now(), name="slow", cron="0 0 29 2 *", checks=["diagnostics.sleep"],
     default_parameters={{"seconds": {seconds}}})
 """
 FINDER_JOB = """
 from django.utils import timezone
 from compliance_monitor.jobs import services
-services.create_job(now=timezone.now(), name="finder", cron="0 0 1 1 *", checks=["diagnostics.violations"])
+services.create_job(now=timezone.now(), name="finder", cron="0 0 29 2 *", checks=["diagnostics.violations"])
 """
 QUIET = ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
 

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -76,6 +77,14 @@ class Service:
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
         )
 
+    def busy(self) -> bool:
+        """A run queued or running: a manual run claimed now would be skipped (the job's lease is held)."""
+        with sqlite3.connect(self.data / "compliance.sqlite3", timeout=10) as database:
+            found = database.execute("SELECT count(*) FROM jobs_execution WHERE status IN ('queued', 'running')")
+            busy = bool(found.fetchone()[0])
+        database.close()
+        return busy
+
     def stop(self) -> None:
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
@@ -96,7 +105,24 @@ def service(tmp_path: Path) -> Iterator[Service]:
         running.stop()
 
 
+# Not what is under test, and each would make the case depend on the time of day: beat firing a job (the demo's every
+# 10 minutes, the default hourly) just before the final manual run would have that run skipped; and the demo's
+# stock drifts, so in a few 10-minute slots no warehouse holds a misplaced product (no alert, no mail). So the
+# schedules move to a far date, and one misplaced product is booked into the demo's dispatch store.
+FAR = ("--cron", "0 0 29 2 *")  # 29 February: never within a run of the suite
+BOOKING = """
+from django.utils import timezone
+from compliance_monitor.erp import demo
+demo.book("EXPEDICE", [("MAT00001", 4)], user="chaos", now=timezone.now())
+"""
+
+
 def test_kill_9_of_any_one_process_leaves_the_service_answering_and_running_jobs(service: Service) -> None:
+    for job in ("demo-every-10-minutes", "warehouse-compliance"):
+        moved = service.manage("jobs", "set", job, *FAR)
+        assert moved.returncode == 0, moved.stderr
+    booked = service.manage("shell", "-c", BOOKING)
+    assert booked.returncode == 0, booked.stderr
     recovered: list[float] = []
     for round_ in range(ROUNDS):
         for name in PROCESSES:
@@ -113,9 +139,10 @@ def test_kill_9_of_any_one_process_leaves_the_service_answering_and_running_jobs
             recovered.append(time.monotonic() - killed_at)
             assert service.state()[name]["restarts"] == round_ + 1
 
+    wait_until(lambda: not service.busy(), timeout=90, interval=0.2, what="the start-up and change runs to end")
     ran = service.manage("jobs", "trigger", "demo-every-10-minutes", "--wait", "--timeout", "90")
     print(f"{len(recovered)} kills, each process restarted and answering within {max(recovered):.1f} s")
-    assert ran.returncode in (0, 1), ran.stderr  # 1: the demo's run found violations, as it should
+    assert ran.returncode == 1, ran.stdout + ran.stderr  # the demo's run found violations: the booking at least
     read = re.search(r"succeeded in .*\nreports: (\d+) of (\d+) passed, (\d+) with violations", ran.stdout)
     assert read is not None and int(read[2]) >= 3, ran.stdout
     assert int(read[1]) + int(read[3]) == int(read[2]), ran.stdout  # every warehouse read whole
