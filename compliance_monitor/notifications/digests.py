@@ -55,6 +55,33 @@ def record(alert: Alert, recipients: list[Recipient], kind: DigestKind, *, now: 
     return items
 
 
+@dataclass(frozen=True)
+class Told:
+    """An alert's change for a recipient's digest: ``due`` while it waits (when a digest will take it), else None
+    and ``item.digest`` is the digest that took it."""
+
+    item: DigestItem
+    due: datetime | None
+
+
+def of_alert(alert: Alert, *, now: datetime, limit: int = 50) -> list[Told]:
+    """The alert's changes recorded for digests, newest first, each waiting one with when it is due."""
+    items = DigestItem.objects.filter(alert=alert).select_related("recipient", "digest").order_by("-at", "-pk")
+    found = list(items.prefetch_related("digest__deliveries")[:limit])
+    return [Told(item, None if item.digest_id else due(item.recipient, item.at, now=now)) for item in found]
+
+
+def due(recipient: Recipient, at: datetime, *, now: datetime) -> datetime:
+    """When a digest takes an item recorded at ``at`` that still waits, as :func:`plan_for` decides: at the end of
+    its period; an item whose period ended goes with the next sweep, or — its period's digest already built (it
+    came late) — with the current period's; quiet hours then hold it until they end."""
+    end = policy.period_end(recipient, at)
+    if end <= now:
+        closed = Digest.objects.filter(recipient=recipient, period_end=policy.period_start(recipient, now)).exists()
+        end = policy.period_end(recipient, now) if closed else now
+    return policy.quiet_until(recipient, end) or end
+
+
 def close_due(*, now: datetime) -> list[Digest]:
     """Build every digest whose period ended; safe in several processes at once."""
     waiting = Recipient.objects.filter(digest_items__digest__isnull=True).distinct()

@@ -6,7 +6,7 @@ daylight saving time changes and an hourly digest follows the local clock.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -72,6 +72,14 @@ def period_start(recipient: Recipient, now: datetime) -> datetime:
         boundary = _at(local, recipient.digest_time)
         return boundary if boundary <= now else _at(local - timedelta(days=1), recipient.digest_time)
     return local.replace(minute=0, second=0, microsecond=0)
+
+
+def period_end(recipient: Recipient, at: datetime) -> datetime:
+    """The digest boundary after ``at``: the end of the period ``at`` falls in."""
+    start = period_start(recipient, at)
+    if recipient.digest_cadence == Cadence.DAILY:
+        return _at(start + timedelta(days=1), recipient.digest_time)
+    return (start.astimezone(UTC) + timedelta(hours=1)).astimezone(start.tzinfo)
 
 
 def _at(local: datetime, clock: time) -> datetime:

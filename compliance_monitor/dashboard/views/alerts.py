@@ -36,6 +36,7 @@ from compliance_monitor.dashboard import queries
 from compliance_monitor.dashboard.forms import ResolveForm
 from compliance_monitor.dashboard.views import exceptions as exception_views
 from compliance_monitor.dashboard.views.common import is_htmx, page, paginate, signed_in
+from compliance_monitor.notifications import digests
 
 ALERTS_PAGE = 50
 ACKNOWLEDGED = gettext_lazy("Acknowledged alert %(alert)s.")
@@ -102,6 +103,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
         "may_act": may_act_on(request.user, alert),
         "events": alert.events.all(),
         "deliveries": alert.deliveries.select_related("recipient").order_by("created_at", "pk"),
+        "digest_items": digests.of_alert(alert, now=timezone.now()),
         "resolve_form": ResolveForm(),
         "may_accept_volume": volume.is_volume_alert(alert) and (role_of(request.user) or 0) >= Role.ADMIN,
         **exception_views.context_for(request, alert),
