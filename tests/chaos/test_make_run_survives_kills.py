@@ -117,6 +117,17 @@ demo.book("EXPEDICE", [("MAT00001", 4)], user="chaos", now=timezone.now())
 """
 
 
+def run_the_demo_job(service: Service) -> subprocess.CompletedProcess[str]:
+    """A manual run once no other run holds the job; a change run (the booking's, or a re-check's) that takes the
+    job between that moment and the claim has the manual run skipped (exit 2): then once more, after it."""
+    for _ in range(3):
+        wait_until(lambda: not service.busy(), timeout=90, interval=0.2, what="the start-up and change runs to end")
+        ran = service.manage("jobs", "trigger", "demo-every-10-minutes", "--wait", "--timeout", "90")
+        if not (ran.returncode == 2 and ": skipped" in ran.stdout):
+            return ran
+    return ran
+
+
 def test_kill_9_of_any_one_process_leaves_the_service_answering_and_running_jobs(service: Service) -> None:
     for job in ("demo-every-10-minutes", "warehouse-compliance"):
         moved = service.manage("jobs", "set", job, *FAR)
@@ -139,8 +150,7 @@ def test_kill_9_of_any_one_process_leaves_the_service_answering_and_running_jobs
             recovered.append(time.monotonic() - killed_at)
             assert service.state()[name]["restarts"] == round_ + 1
 
-    wait_until(lambda: not service.busy(), timeout=90, interval=0.2, what="the start-up and change runs to end")
-    ran = service.manage("jobs", "trigger", "demo-every-10-minutes", "--wait", "--timeout", "90")
+    ran = run_the_demo_job(service)
     print(f"{len(recovered)} kills, each process restarted and answering within {max(recovered):.1f} s")
     assert ran.returncode == 1, ran.stdout + ran.stderr  # the demo's run found violations: the booking at least
     read = re.search(r"succeeded in .*\nreports: (\d+) of (\d+) passed, (\d+) with violations", ran.stdout)
