@@ -207,7 +207,7 @@ class _Parser:
                 self.fail(
                     _("use a field of the relation (e.g. sklad.kod) with 'in', not the relation itself"), token.offset
                 )
-            return _membership(left, self._items(), negate)
+            return _membership(left, _member_items(left, self._items(), token, self), negate)
         if token.text == "is":
             self.take()
             negate = self.peek().text == "not"
@@ -441,6 +441,22 @@ def _kind_name(kind: Kind) -> str:
         "relation": pgettext("kind of value", "relation"),
     }
     return names.get(kind, kind)
+
+
+def _member_items(left: _Node, items: list[Any], token: _Token, parser: _Parser) -> list[Any]:
+    """The list's items as values of the left side's kind (a text is a date beside a date field), or the mistake
+    named as a comparison names it: ``stavMJ in ['5']`` or ``skupZboz.kod in [10]`` would never match, and every
+    row would pass unseen."""
+    found = []
+    for item in items:
+        if item is not None and not isinstance(item, str | int | float | date):
+            parser.fail(_("a list holds constants only"), token.offset)
+        node = _dates(_constant(item, token.offset), left, parser)
+        if node.kind not in (left.kind, "null"):
+            problem = _("cannot compare %(left)s with %(right)s")
+            parser.fail(problem % {"left": _kind_name(left.kind), "right": _kind_name(node.kind)}, token.offset)
+        found.append(node.value({}))
+    return found
 
 
 def _membership(left: _Node, items: list[Any], negate: bool) -> _Node:

@@ -213,5 +213,32 @@ def test_a_list_placeholder_works_with_in_only() -> None:
         compile_predicate("cenik.kod in ${code}", CARD, {"code": "A"})
 
 
+@pytest.mark.parametrize(
+    ("source", "parameters", "problem"),
+    [
+        ("stavMJ in ['5']", {}, "cannot compare number with text"),
+        ("cenik.kod in [10, 20]", {}, "cannot compare text with number"),
+        ("cenik.kod not in ${codes}", {"codes": ["A", 3]}, "cannot compare text with number"),
+        ("stavMJ in [true]", {}, "cannot compare number with bool"),
+        ("cenik.kod in ${codes}", {"codes": [{"kod": "A"}]}, "a list holds constants only"),
+        ("datSplat in ['2026-13-01']", {}, "'2026-13-01' is not a date (YYYY-MM-DD)"),
+    ],
+)
+def test_a_list_of_another_kind_than_its_field_is_refused_as_a_comparison_is(
+    source: str, parameters: dict[str, Any], problem: str
+) -> None:
+    """Such a list would never match (``'5' != 5.0``): every row would pass unseen. Shown failing with the kind
+    check left out of ``_member_items``."""
+    with pytest.raises(PredicateError) as caught:
+        compile_predicate(source, {**CARD, "datSplat": "date"}, parameters)
+    assert caught.value.problem == problem
+
+
+def test_a_date_field_in_a_list_of_dates_written_as_text() -> None:
+    assert judge("datSplat in ['2026-11-30', '2026-12-01']", {"datSplat": "2026-11-30+01:00"}, INVOICE) is True
+    assert judge("datSplat not in ['2026-11-30']", {"datSplat": "2026-12-01+01:00"}, INVOICE) is True
+    assert judge("stavMJ in [1, 2.5, null]", {"stavMJ": "2.5"}) is True
+
+
 def test_a_related_id_sent_as_a_json_number_reads_as_the_text_flexi_sends_elsewhere() -> None:
     assert judge("cenik.id in ['3']", {"cenik": [{"id": 3, "kod": "A"}]}) is True
