@@ -291,9 +291,12 @@ def scope_codes(definition: Definition, connection: Connection, context: CheckCo
     run's warehouses when it names some (an unknown one is an error). No scopes: the whole evidence, one result."""
     if definition.scope is None:
         return [WHOLE_EVIDENCE]
-    codes = list(definition.scope.values) or _catalog_codes(connection, context)
+    # An offenders-only read of a warehouse gone from the ERP reads 0 rows — "clean" with no volume guard to doubt
+    # it: such a check asks the ERP for its warehouses once a run instead of trusting a catalog read long ago.
+    fresh = definition.read != "whole" and definition.scope.field == SCOPE_ALL_FIELD
+    codes = list(definition.scope.values) or _catalog_codes(connection, context, fresh=fresh)
     if definition.scope.values and definition.scope.field == SCOPE_ALL_FIELD:  # a warehouse not there reads 0 rows
-        missing = set(codes) - set(_catalog_codes(connection, context))
+        missing = set(codes) - set(_catalog_codes(connection, context, fresh=fresh))
         if missing:
             raise ValidationError(
                 f"check {definition.name!r}: warehouse(s) {', '.join(sorted(missing))} are not in the catalog of "
@@ -385,9 +388,11 @@ def _literal(text: str) -> str:
     return text.replace("{{", "{").replace("}}", "}").replace("{", "{{").replace("}", "}}")
 
 
-def _catalog_codes(connection: Connection, context: CheckContext) -> list[str]:
+def _catalog_codes(connection: Connection, context: CheckContext, *, fresh: bool = False) -> list[str]:
+    """The warehouses of the connection's catalog; ``fresh``: as the ERP lists them during this run (the catalog
+    is read again unless this run already did)."""
     found = catalog.catalog_of(connection)
-    if found is None or found.refreshed_at is None:
+    if found is None or found.refreshed_at is None or (fresh and found.refreshed_at < context.now):
         found = catalog.refresh(connection, now=context.now)
     codes = [str(entry.get("code")) for entry in found.warehouses if isinstance(entry, dict) and entry.get("code")]
     if not codes:

@@ -214,6 +214,29 @@ def test_a_warehouse_the_catalog_does_not_know_fails_the_run_instead_of_reading_
         run(definition, connection)
 
 
+def test_an_offenders_only_read_asks_the_erp_for_its_warehouses_so_one_gone_since_the_catalog_is_no_pass(
+    connection: Connection, erp: FlexiServer
+) -> None:
+    """ZBOZI is in the catalog read an hour ago, then gone from the ERP (renamed): a filter on it would read 0 rows
+    and pass with no volume guard. Shown failing with ``fresh`` left False for offenders-only reads."""
+    from dataclasses import replace
+
+    from compliance_monitor.erp import catalog
+
+    catalog.refresh(connection, now=NOW.replace(hour=8))
+    company = erp.state.company
+    erp.state.company = replace(company, warehouses=tuple(w for w in company.warehouses if w.code != "ZBOZI"))
+    offenders = parse({**NEGATIVE, "read": "offenders"}, local_fields)
+    every = parse({**NEGATIVE, "read": "offenders", "scope": {"field": "sklad", "values": "all"}}, local_fields)
+
+    with pytest.raises(ValidationError, match="ZBOZI are not in the catalog"):
+        run(offenders, connection)
+    assert "ZBOZI" not in run(every, connection)  # no result: its open alert is left as it was
+    assert catalog.catalog_of(connection).refreshed_at == NOW  # type: ignore[union-attr]
+    erp.state.company = replace(company, warehouses=tuple(w for w in company.warehouses if w.code != "MATERIAL"))
+    assert "MATERIAL" in run(every, connection)  # another check of the same run: the ERP was asked once a run
+
+
 def test_the_filter_sent_keeps_its_shape_whatever_the_scope_code_holds() -> None:
     from compliance_monitor.checks.defined import _filter
     from compliance_monitor.erp import filters
