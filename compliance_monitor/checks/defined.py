@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import structlog
@@ -292,15 +292,16 @@ def scope_codes(definition: Definition, connection: Connection, context: CheckCo
     if definition.scope is None:
         return [WHOLE_EVIDENCE]
     # An offenders-only read of a warehouse gone from the ERP reads 0 rows — "clean" with no volume guard to doubt
-    # it: such a check asks the ERP for its warehouses once a run instead of trusting a catalog read long ago.
-    fresh = definition.read != "whole" and definition.scope.field == SCOPE_ALL_FIELD
+    # it: such a check asks the ERP for its warehouses (once a minute at most) instead of trusting an old catalog.
+    fresh = definition.read != "whole" and definition.scope.field == SCOPE_ALL_FIELD and not connection.is_demo
     codes = list(definition.scope.values) or _catalog_codes(connection, context, fresh=fresh)
     if definition.scope.values and definition.scope.field == SCOPE_ALL_FIELD:  # a warehouse not there reads 0 rows
         missing = set(codes) - set(_catalog_codes(connection, context, fresh=fresh))
         if missing:
+            hint = "the ERP no longer lists them" if fresh else "refresh it on the connection's page if they are new"
             raise ValidationError(
                 f"check {definition.name!r}: warehouse(s) {', '.join(sorted(missing))} are not in the catalog of "
-                f"connection {connection.name!r} (refresh it on the connection's page if they are new)"
+                f"connection {connection.name!r} ({hint})"
             )
     wanted = set(context.warehouses)
     if not wanted:
@@ -388,12 +389,19 @@ def _literal(text: str) -> str:
     return text.replace("{{", "{").replace("}}", "}").replace("{", "{{").replace("}", "}}")
 
 
+FRESH_CATALOG = timedelta(minutes=1)
+
+
 def _catalog_codes(connection: Connection, context: CheckContext, *, fresh: bool = False) -> list[str]:
-    """The warehouses of the connection's catalog; ``fresh``: as the ERP lists them during this run (the catalog
-    is read again unless this run already did)."""
+    """The warehouses of the connection's catalog; ``fresh``: as the ERP listed them within the last minute (read
+    again otherwise: once for a run's checks, at most once a minute for change runs and previews)."""
     found = catalog.catalog_of(connection)
-    if found is None or found.refreshed_at is None or (fresh and found.refreshed_at < context.now):
-        found = catalog.refresh(connection, now=context.now)
+    read_at = found.refreshed_at if found is not None else None
+    if found is None or read_at is None or (fresh and read_at < context.now - FRESH_CATALOG):
+        try:
+            found = catalog.refresh(connection, now=context.now)
+        except catalog.CatalogRefreshError as exc:
+            raise ErpError(f"cannot read the warehouses of connection {connection.name!r}: {exc.message}") from None
     codes = [str(entry.get("code")) for entry in found.warehouses if isinstance(entry, dict) and entry.get("code")]
     if not codes:
         raise ValidationError(f"connection {connection.name!r} has no warehouses in its catalog: nothing to check")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from compliance_monitor.checks.defined import DefinedCheck
 from compliance_monitor.checks.definition import Definition, parse
 from compliance_monitor.checks.tests.test_definition import NEGATIVE, local_fields
 from compliance_monitor.erp import reads, server
-from compliance_monitor.erp.flexi import ErpAuthError
+from compliance_monitor.erp.flexi import ErpAuthError, ErpError
 from compliance_monitor.erp.models import Connection
 from compliance_monitor.erp.server import FlexiServer, FlexiState
 from compliance_monitor.erp.synthetic import Company
@@ -218,7 +218,8 @@ def test_an_offenders_only_read_asks_the_erp_for_its_warehouses_so_one_gone_sinc
     connection: Connection, erp: FlexiServer
 ) -> None:
     """ZBOZI is in the catalog read an hour ago, then gone from the ERP (renamed): a filter on it would read 0 rows
-    and pass with no volume guard. Shown failing with ``fresh`` left False for offenders-only reads."""
+    and pass with no volume guard. Shown failing with ``fresh`` left False for offenders-only reads, with the ERP
+    asked on every check, and with a failed read of the warehouses left a CatalogRefreshError."""
     from dataclasses import replace
 
     from compliance_monitor.erp import catalog
@@ -234,7 +235,16 @@ def test_an_offenders_only_read_asks_the_erp_for_its_warehouses_so_one_gone_sinc
     assert "ZBOZI" not in run(every, connection)  # no result: its open alert is left as it was
     assert catalog.catalog_of(connection).refreshed_at == NOW  # type: ignore[union-attr]
     erp.state.company = replace(company, warehouses=tuple(w for w in company.warehouses if w.code != "MATERIAL"))
-    assert "MATERIAL" in run(every, connection)  # another check of the same run: the ERP was asked once a run
+
+    def at(now: datetime) -> dict[str, CheckOutcome]:
+        context = CheckContext(uuid.uuid4(), "job", now, connection=connection)
+        return {outcome.warehouse: outcome for outcome in DefinedCheck(every, 1).run(context)}
+
+    assert "MATERIAL" in at(NOW + timedelta(seconds=50))  # another check of the run, a change run: asked a minute ago
+    assert "MATERIAL" not in at(NOW + timedelta(seconds=70))
+    erp.state.faults = server.Faults(status=500, every=2, remaining=1)  # the period is read, then the warehouses fail
+    with pytest.raises(ErpError, match="cannot read the warehouses of connection 'default'"):
+        at(NOW + timedelta(minutes=5))
 
 
 def test_the_filter_sent_keeps_its_shape_whatever_the_scope_code_holds() -> None:
