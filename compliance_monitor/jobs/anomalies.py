@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from compliance_monitor.jobs import durations
 from compliance_monitor.jobs.durations import duration_text
-from compliance_monitor.jobs.models import Execution, Job, Status, Trigger
+from compliance_monitor.jobs.models import Execution, Job
 
 SLOW, SHORT = "slow", "short"
 
@@ -59,10 +59,10 @@ def _runs(job: Job, start: datetime, now: datetime) -> list[_Run]:
         .filter(status__in=durations.TIMED)
         .annotate(rows=Sum("check_results__rows_read"))
         .order_by("started_at")
-        .values_list("pk", "started_at", "duration_seconds", "rows", "status", "trigger", *PLAIN)
+        .values_list("pk", "started_at", "duration_seconds", "rows", "status", "trigger", *durations.PLAIN)
     )
     return [
-        _Run(pk, started, seconds, total, _is_full_success(status, trigger, *plain))
+        _Run(pk, started, seconds, total, durations.full_success(status, trigger, *plain))
         for pk, started, seconds, total, status, trigger, *plain in rows
         if started is not None and seconds is not None  # filtered: this tells the type checker
     ]
@@ -81,10 +81,3 @@ def _judge(job: Job, run: _Run, usual: deque[tuple[float, int | None]]) -> Anoma
         if short is not None:
             return Anomaly(run.pk, run.started_at, SHORT, short.text)
     return None
-
-
-PLAIN = ("warehouses", "checks", "parameters")  # all empty: a run of the whole job as it is (durations.full_successes)
-
-
-def _is_full_success(status: str, trigger: str, *narrowed: object) -> bool:
-    return status == Status.SUCCEEDED and trigger != Trigger.CHANGE and not any(narrowed)

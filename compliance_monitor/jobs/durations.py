@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 from django.utils import formats, translation
@@ -128,11 +129,15 @@ def usual_runs(job_id: int, *, before: datetime, rows: bool = False) -> list[tup
     return [(seconds, None) for seconds in found_seconds if seconds is not None]  # never None: filtered
 
 
+# A run of the whole job as it is: none of these narrowed (a run given a date or a parameter of its own reads
+# something else; a run of some warehouses or checks does less).
+PLAIN: dict[str, Any] = {"warehouses": [], "checks": [], "parameters": {}}
+
+
 def full_successes(runs: QuerySet[Execution]) -> QuerySet[Execution]:
-    """The runs "usual" is made of: succeeded, timed, of every warehouse and check of the job, with the job's own
-    parameters (a run given a date or a parameter of its own reads something else)."""
-    full = runs.filter(status=Status.SUCCEEDED, duration_seconds__isnull=False, warehouses=[], checks=[])
-    return full.filter(parameters={}).exclude(trigger=Trigger.CHANGE)
+    """The runs "usual" is made of: succeeded, timed, plain (:data:`PLAIN`), not change runs."""
+    full = runs.filter(status=Status.SUCCEEDED, duration_seconds__isnull=False, **PLAIN)
+    return full.exclude(trigger=Trigger.CHANGE)
 
 
 TIMED = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT)  # an abandoned run's duration says nothing
@@ -220,8 +225,13 @@ def short_run(execution: Execution) -> ShortRun | None:
 
 def is_full_success(execution: Execution) -> bool:
     """One of the runs :func:`full_successes` finds."""
-    plain = not (execution.is_partial or execution.parameters) and execution.trigger != Trigger.CHANGE
-    return plain and execution.status == Status.SUCCEEDED
+    narrowed = (getattr(execution, name) for name in PLAIN)
+    return full_success(execution.status, execution.trigger, *narrowed)
+
+
+def full_success(status: str, trigger: str, *narrowed: object) -> bool:
+    """:func:`is_full_success` of a run's values (``narrowed``: those of :data:`PLAIN`, in order)."""
+    return status == Status.SUCCEEDED and trigger != Trigger.CHANGE and not any(narrowed)
 
 
 def duration_text(seconds: float | None, *, localized: bool = False) -> str:

@@ -45,7 +45,7 @@ def ran(make_job: Callable[..., Job]) -> Callable[..., Execution]:
 
 def test_each_run_of_the_period_is_judged_against_the_runs_before_it(ran) -> None:
     """Shown failing with the window seeded empty in ``of_period`` (the first slow run then has no history), and with
-    ``parameters`` left out of ``PLAIN`` (the past-date run is called short)."""
+    ``parameters`` left out of ``durations.PLAIN`` (the past-date run is called short)."""
     for hour in range(200, 190, -1):  # ten usual runs of 60 s before the period
         ran(hour, 60)
     slow = ran(100, 400, status=Status.FAILED)  # p95 60 s: slow after 6 min

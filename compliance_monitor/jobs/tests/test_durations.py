@@ -100,8 +100,8 @@ def finished(make_job: Callable[..., Job]) -> Callable[..., Execution]:
 
 
 def test_usual_is_the_last_30_successful_full_runs_that_finished_before_the_run_started(finished) -> None:
-    """Shown failing with the ``warehouses=[], checks=[]`` filter dropped from ``full_successes``, and with its
-    ``parameters={}`` filter dropped."""
+    """Shown failing with ``warehouses`` and ``checks`` dropped from ``durations.PLAIN``, and with ``parameters``
+    dropped from it."""
     for minute in range(40, 0, -1):  # oldest first: 40 successful runs of 100 s … 139 s, the newest the longest
         finished(minute * 10, 100 + 40 - minute)
     finished(5, 99, status=Status.FAILED)  # these six are the newest, and none is a usual run
@@ -228,8 +228,8 @@ def test_a_run_short_or_light_but_not_both_is_not_flagged(finished, seconds: flo
 def test_no_short_flag_for_a_run_of_some_warehouses_or_a_past_date_a_failed_run_or_a_job_that_switched_it_off(
     finished,
 ) -> None:
-    """Shown failing with ``is_full_success`` reduced to ``execution.status == Status.SUCCEEDED``, and with its
-    parameters left out."""
+    """Shown failing with ``is_full_success`` reduced to ``execution.status == Status.SUCCEEDED``, and with
+    ``parameters`` dropped from ``durations.PLAIN``."""
     for minute in range(10, 0, -1):
         with_rows(finished(minute * 10, 100), 4000)
     partial = with_rows(finished(0, 1, warehouses=["ZBOZI"]), 10)
