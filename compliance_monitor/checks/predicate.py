@@ -351,8 +351,7 @@ def _compare(token: _Token, left: _Node, right: _Node, parser: _Parser) -> _Node
     if "relation" in kinds:
         parser.fail(_("compare a field of the relation (e.g. sklad.kod), not the relation itself"), token.offset)
     if len(kinds) > 1:
-        problem = _("cannot compare %(left)s with %(right)s")
-        parser.fail(problem % {"left": _kind_name(left.kind), "right": _kind_name(right.kind)}, token.offset)
+        _cannot_compare(left.kind, right.kind, token.offset, parser)
     f, g = left.value, right.value
     if token.text in EQUALITY:
         op = EQUALITY[token.text]
@@ -430,6 +429,11 @@ def _dates(node: _Node, other: _Node, parser: _Parser) -> _Node:
     return node
 
 
+def _cannot_compare(left: Kind, right: Kind, offset: int, parser: _Parser) -> NoReturn:
+    problem = _("cannot compare %(left)s with %(right)s")
+    parser.fail(problem % {"left": _kind_name(left), "right": _kind_name(right)}, offset)
+
+
 def _kind_name(kind: Kind) -> str:
     """A value's kind for people, in a predicate error."""
     names = {
@@ -453,8 +457,7 @@ def _member_items(left: _Node, items: list[Any], token: _Token, parser: _Parser)
             parser.fail(_("a list holds constants only"), token.offset)
         node = _dates(_constant(item, token.offset), left, parser)
         if node.kind not in (left.kind, "null"):
-            problem = _("cannot compare %(left)s with %(right)s")
-            parser.fail(problem % {"left": _kind_name(left.kind), "right": _kind_name(node.kind)}, token.offset)
+            _cannot_compare(left.kind, node.kind, token.offset, parser)
         found.append(node.value({}))
     return found
 
