@@ -35,6 +35,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def sqlite_rows(path: Path, query: str) -> list[tuple[str | None, ...]]:
+    """A query on a service's SQLite file, values as text."""
+    with sqlite3.connect(path, timeout=10) as database:
+        found = database.execute(query).fetchall()
+    database.close()
+    return [tuple(None if v is None else str(v) for v in row) for row in found]
+
+
 def own_env(data: Path) -> dict[str, str]:
     """This process's environment without the suite's settings, for an installation whose data is in ``data``."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("CM_", "DATABASE_URL", "CELERY_"))}
@@ -91,10 +99,7 @@ class Service:
     def rows(self, query: str) -> list[tuple[str | None, ...]]:
         """A query on the service's database (SQLite file, or PostgreSQL through psql), values as text."""
         if self.database.startswith("sqlite:///"):
-            with sqlite3.connect(self.database.removeprefix("sqlite:///"), timeout=10) as database:
-                found = database.execute(query).fetchall()
-            database.close()
-            return [tuple(None if v is None else str(v) for v in row) for row in found]
+            return sqlite_rows(Path(self.database.removeprefix("sqlite:///")), query)
         answer = subprocess.run(
             ["psql", self.database, "-AtX", "-F", "\t", "-c", query], capture_output=True, text=True, timeout=30
         )

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.chaos.service import ROOT, free_port, own_env
+from tests.chaos.service import ROOT, free_port, own_env, sqlite_rows
 from tests.processes import wait_until
 
 ROUNDS = int(os.environ.get("CM_CHAOS_ROUNDS", "1"))
@@ -79,11 +78,8 @@ class Service:
 
     def busy(self) -> bool:
         """A run queued or running: a manual run claimed now would be skipped (the job's lease is held)."""
-        with sqlite3.connect(self.data / "compliance.sqlite3", timeout=10) as database:
-            found = database.execute("SELECT count(*) FROM jobs_execution WHERE status IN ('queued', 'running')")
-            busy = bool(found.fetchone()[0])
-        database.close()
-        return busy
+        active = "SELECT count(*) FROM jobs_execution WHERE status IN ('queued', 'running')"
+        return sqlite_rows(self.data / "compliance.sqlite3", active) != [("0",)]
 
     def stop(self) -> None:
         if self.popen.poll() is None:
